@@ -1,0 +1,234 @@
+//! Command-line front end: argument definitions and the one-shot
+//! subcommands. Thin: parse, call the engine, render with [`crate::reply`]
+//! or print the JSON contract.
+//!
+//! Exit codes: 0 success (also for "no hits"), 2 bad input, 1 internal error.
+
+use crate::index::{self, DataDir, IndexError, Progress};
+use crate::reply;
+use crate::search::{AskError, Engine, Question};
+use crate::settings::Settings;
+use crate::summary::{self, SummaryError};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "forumbot",
+    version,
+    about = "Answers questions about forum transcripts with verbatim, attributed quotes."
+)]
+pub struct Cli {
+    /// Data directory (transcripts/ and index/); overrides the `data.dir` setting.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// A settings file layered over config/default.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask a question; prints the best quotes (builds the index on first use).
+    Ask {
+        /// Only quotes of this speaker (name, alias or pinyin).
+        #[arg(long)]
+        speaker: Option<String>,
+        /// How many quotes (default: the `search.default_limit` setting).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The question (several words are joined with spaces).
+        #[arg(required = true, allow_hyphen_values = true, num_args = 1..)]
+        question: Vec<String>,
+    },
+    /// Summarise one speaker: role, turns, share, keywords, key quotes.
+    Speaker {
+        #[arg(long)]
+        json: bool,
+        /// Name, alias or pinyin.
+        #[arg(required = true, num_args = 1..)]
+        name: Vec<String>,
+    },
+    /// Rebuild the index from the transcripts (atomically replaces the old one).
+    Index,
+    /// List the indexed transcripts.
+    Transcripts {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// An error with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The user's input is wrong: exit 2.
+    #[error("{0}")]
+    User(String),
+    /// Our fault: exit 1.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::User(_) => 2,
+            CliError::Internal(_) => 1,
+        }
+    }
+}
+
+impl From<IndexError> for CliError {
+    fn from(e: IndexError) -> Self {
+        match e {
+            IndexError::Refused(_) | IndexError::NoTranscripts(_) => CliError::User(e.to_string()),
+            e => CliError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<AskError> for CliError {
+    fn from(e: AskError) -> Self {
+        if e.is_user_error() {
+            CliError::User(e.to_string())
+        } else {
+            CliError::Internal(e.into())
+        }
+    }
+}
+
+impl From<SummaryError> for CliError {
+    fn from(e: SummaryError) -> Self {
+        match e {
+            SummaryError::UnknownSpeaker { .. } => CliError::User(e.to_string()),
+            e => CliError::Internal(e.into()),
+        }
+    }
+}
+
+/// Prints build progress on stderr (a line that updates in a terminal).
+pub fn progress_printer() -> impl Fn(Progress) {
+    |p| {
+        let line = match p {
+            Progress::Parsed { transcripts } => format!("parsed {transcripts} transcript(s)"),
+            Progress::Indexed { passages, of } => format!("indexing passages {passages}/{of}"),
+            Progress::Committing => "writing the index".to_owned(),
+        };
+        eprintln!("forumbot: {line}");
+    }
+}
+
+/// Opens the engine, building the index when needed, and reports that.
+pub fn open_engine(settings: &Settings) -> Result<Engine, CliError> {
+    let opened = Engine::open(settings.engine_options(), &progress_printer())?;
+    if let Some(b) = &opened.built {
+        eprintln!(
+            "forumbot: indexed {} transcript(s), {} passages in {:.2} s",
+            b.transcripts.len(),
+            b.passages,
+            b.elapsed.as_secs_f64()
+        );
+    }
+    if let Some(e) = &opened.refused {
+        eprintln!("forumbot: warning: serving the previous index because {e}");
+    }
+    Ok(opened.engine)
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value).map_err(anyhow::Error::from)?;
+    writeln!(out).map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+fn print_text(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+/// Runs a one-shot subcommand.
+pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
+    match command {
+        Command::Ask {
+            speaker,
+            limit,
+            json,
+            question,
+        } => {
+            let engine = open_engine(settings)?;
+            let q = Question {
+                text: question.join(" "),
+                speaker,
+                limit: limit.unwrap_or(settings.search.default_limit),
+                offset: 0,
+            };
+            let answer = engine.ask(&q)?;
+            if json {
+                print_json(&answer)
+            } else {
+                print_text(&reply::to_text(&reply::answer(&answer, 0)))
+            }
+        }
+        Command::Speaker { json, name } => {
+            let engine = open_engine(settings)?;
+            let loaded = engine.snapshot();
+            let s = summary::speaker(&loaded, engine.options(), &name.join(" "))?;
+            if json {
+                print_json(&s)
+            } else {
+                print_text(&reply::to_text(&reply::summary(&s)))
+            }
+        }
+        Command::Index => {
+            let data = DataDir::new(&settings.data.dir);
+            let report = index::build(&data, settings.index.threads, &progress_printer())?;
+            let mut text = format!(
+                "indexed {} transcript(s), {} passages, {:.1} KB of text in {:.2} s (generation {})\n",
+                report.transcripts.len(),
+                report.passages,
+                report.text_bytes as f64 / 1024.0,
+                report.elapsed.as_secs_f64(),
+                report.generation
+            );
+            for t in report.transcripts.iter().take(50) {
+                let turns: Vec<String> = t
+                    .turns_per_speaker
+                    .iter()
+                    .map(|(n, c)| format!("{n} {c}"))
+                    .collect();
+                text.push_str(&format!(
+                    "  {}  {}\n    turns: {}\n",
+                    t.id,
+                    t.title,
+                    turns.join(", ")
+                ));
+            }
+            if report.transcripts.len() > 50 {
+                text.push_str(&format!("  … and {} more\n", report.transcripts.len() - 50));
+            }
+            print_text(&text)
+        }
+        Command::Transcripts { json } => {
+            let engine = open_engine(settings)?;
+            let loaded = engine.snapshot();
+            let list = &loaded.generation.catalog.transcripts;
+            if json {
+                print_json(list)
+            } else {
+                print_text(&reply::to_text(&reply::transcripts(
+                    list,
+                    &engine.options().public_url,
+                )))
+            }
+        }
+    }
+}

@@ -1,0 +1,783 @@
+//! The on-disk index: schema, building it from a directory of transcripts,
+//! and swapping it in atomically.
+//!
+//! Layout under `DATA/index/`:
+//!
+//! ```text
+//! CURRENT            name of the generation being served (replaced by rename)
+//! gen-<stamp>/       a complete generation: tantivy files, catalog.json, manifest.json
+//! tmp-<stamp>/       a generation being built (never served; removed on the next build)
+//! build.lock         held while building, so two builders never race
+//! ```
+//!
+//! A build writes a whole new generation, syncs it, and only then renames a
+//! new `CURRENT` into place. Killed at any moment, the index is the old
+//! generation or the new one, never a mix. If any transcript is refused, the
+//! build stops before touching anything.
+
+use crate::text::{self, Analyzer, BigramTokenizer, WordTokenizer};
+use crate::transcript::{self, Meta, Passage, Speaker, Transcript, TranscriptError};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
+
+const CURRENT: &str = "CURRENT";
+const CATALOG: &str = "catalog.json";
+const MANIFEST: &str = "manifest.json";
+const LOCK: &str = "build.lock";
+
+/// Errors of building or opening an index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// Transcripts were refused: nothing was changed.
+    #[error("{} transcript file(s) refused, index unchanged:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Refused(Vec<TranscriptError>),
+    #[error(
+        "no transcripts in {0}: add a .txt transcript there (see README, \"Transcript format\")"
+    )]
+    NoTranscripts(PathBuf),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("{path}: damaged index metadata: {message}")]
+    Corrupt { path: PathBuf, message: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
+    move |source| IndexError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// What is known about one indexed transcript without reading its text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptInfo {
+    pub meta: Meta,
+    /// File name under `transcripts/`.
+    pub file: String,
+    pub speakers: Vec<Speaker>,
+    pub turns: usize,
+    pub turns_per_speaker: Vec<(String, usize)>,
+    /// Characters spoken per speaker (letters and digits only).
+    pub chars_per_speaker: Vec<(String, usize)>,
+    pub passages: usize,
+}
+
+/// Everything the engine knows about the corpus apart from the index itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub transcripts: Vec<TranscriptInfo>,
+}
+
+impl Catalog {
+    /// All names and aliases, for jieba's user dictionary.
+    pub fn user_words(&self) -> impl Iterator<Item = &str> {
+        self.transcripts.iter().flat_map(|t| {
+            t.speakers.iter().flat_map(|s| {
+                std::iter::once(s.name.as_str()).chain(s.aliases.iter().map(String::as_str))
+            })
+        })
+    }
+
+    pub fn transcript(&self, id: &str) -> Option<&TranscriptInfo> {
+        self.transcripts.iter().find(|t| t.meta.id == id)
+    }
+}
+
+/// How a generation was built, to tell whether it is still current.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub analyzer_version: u32,
+    pub fingerprint: String,
+    pub built_at_unix: u64,
+    pub transcripts: usize,
+    pub passages: usize,
+    pub text_bytes: u64,
+}
+
+/// The fields of the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub transcript: Field,
+    pub turn: Field,
+    pub paragraph: Field,
+    /// Position of the passage within its transcript (for pages).
+    pub seq: Field,
+    pub speaker: Field,
+    pub role: Field,
+    pub text: Field,
+    pub bigrams: Field,
+}
+
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let words = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(text::WORD_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let grams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(text::BIGRAM_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        transcript: b.add_text_field("transcript", STRING | STORED),
+        turn: b.add_u64_field("turn", INDEXED | STORED | FAST),
+        paragraph: b.add_u64_field("paragraph", STORED),
+        seq: b.add_u64_field("seq", STORED | FAST),
+        speaker: b.add_text_field("speaker", STRING | STORED),
+        role: b.add_text_field("role", STORED),
+        text: b.add_text_field("text", words),
+        bigrams: b.add_text_field("bigrams", grams),
+    };
+    (b.build(), fields)
+}
+
+/// An opened generation: index, reader, catalog and the analyser it was built with.
+pub struct Generation {
+    pub name: String,
+    pub dir: PathBuf,
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    pub catalog: Catalog,
+    pub manifest: Manifest,
+    pub analyzer: Arc<Analyzer>,
+}
+
+impl std::fmt::Debug for Generation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generation")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+fn register_tokenizers(index: &Index, analyzer: &Arc<Analyzer>) {
+    index
+        .tokenizers()
+        .register(text::WORD_TOKENIZER, WordTokenizer(analyzer.clone()));
+    index
+        .tokenizers()
+        .register(text::BIGRAM_TOKENIZER, BigramTokenizer);
+}
+
+/// Paths of a data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DataDir { root: root.into() }
+    }
+    pub fn transcripts(&self) -> PathBuf {
+        self.root.join("transcripts")
+    }
+    pub fn index(&self) -> PathBuf {
+        self.root.join("index")
+    }
+
+    /// The transcript files, sorted by name.
+    pub fn transcript_files(&self) -> Result<Vec<PathBuf>, IndexError> {
+        let dir = self.transcripts();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err(&dir)(e)),
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt") && p.is_file())
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// A cheap fingerprint of the transcripts: names, sizes and modification
+    /// times of every transcript and sidecar. Any edit changes it.
+    pub fn fingerprint(&self) -> Result<String, IndexError> {
+        let dir = self.transcripts();
+        let mut rows: Vec<String> = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.filter_map(|e| e.ok()) {
+                let p = e.path();
+                if !p.extension().is_some_and(|x| x == "txt" || x == "toml") {
+                    continue;
+                }
+                let md = e.metadata().map_err(io_err(&p))?;
+                let mtime = md
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                rows.push(format!(
+                    "{}\t{}\t{}",
+                    e.file_name().to_string_lossy(),
+                    md.len(),
+                    mtime
+                ));
+            }
+        }
+        rows.sort();
+        Ok(format!("{:016x}", fnv1a(rows.join("\n").as_bytes())))
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// Whether the data directory has an index, and whether it is up to date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Freshness {
+    Missing,
+    Stale(&'static str),
+    Fresh,
+}
+
+/// Reads `CURRENT` and the manifest it points at.
+pub fn current_generation(data: &DataDir) -> Option<(String, Manifest)> {
+    let dir = data.index();
+    let name = std::fs::read_to_string(dir.join(CURRENT))
+        .ok()?
+        .trim()
+        .to_owned();
+    if !name.starts_with("gen-") || name.contains(['/', '\\']) {
+        return None;
+    }
+    let manifest = std::fs::read(dir.join(&name).join(MANIFEST)).ok()?;
+    let manifest: Manifest = serde_json::from_slice(&manifest).ok()?;
+    Some((name, manifest))
+}
+
+pub fn freshness(data: &DataDir) -> Result<Freshness, IndexError> {
+    let Some((_, manifest)) = current_generation(data) else {
+        return Ok(Freshness::Missing);
+    };
+    if manifest.analyzer_version != text::ANALYZER_VERSION {
+        return Ok(Freshness::Stale("the text analyser changed"));
+    }
+    if manifest.fingerprint != data.fingerprint()? {
+        return Ok(Freshness::Stale("the transcripts changed"));
+    }
+    Ok(Freshness::Fresh)
+}
+
+/// Opens the generation `CURRENT` names.
+pub fn open(data: &DataDir) -> Result<Option<Generation>, IndexError> {
+    let Some((name, manifest)) = current_generation(data) else {
+        return Ok(None);
+    };
+    let dir = data.index().join(&name);
+    let catalog_path = dir.join(CATALOG);
+    let catalog: Catalog =
+        serde_json::from_slice(&std::fs::read(&catalog_path).map_err(io_err(&catalog_path))?)
+            .map_err(|e| IndexError::Corrupt {
+                path: catalog_path.clone(),
+                message: e.to_string(),
+            })?;
+    let analyzer = Arc::new(Analyzer::new(catalog.user_words()));
+    let index = Index::open_in_dir(&dir)?;
+    register_tokenizers(&index, &analyzer);
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()?;
+    let (_, fields) = schema();
+    Ok(Some(Generation {
+        name,
+        dir,
+        index,
+        reader,
+        fields,
+        catalog,
+        manifest,
+        analyzer,
+    }))
+}
+
+/// What a build did, for people.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    pub generation: String,
+    pub transcripts: Vec<TranscriptSummary>,
+    pub passages: usize,
+    pub text_bytes: u64,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TranscriptSummary {
+    pub id: String,
+    pub title: String,
+    pub turns_per_speaker: Vec<(String, usize)>,
+}
+
+/// Progress of a long build, for a progress line.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    Parsed { transcripts: usize },
+    Indexed { passages: usize, of: usize },
+    Committing,
+}
+
+/// Loads and validates every transcript of the data directory. All refusals
+/// are collected, so one run names every bad file.
+pub fn load_transcripts(data: &DataDir) -> Result<Vec<(String, Transcript)>, IndexError> {
+    let files = data.transcript_files()?;
+    if files.is_empty() {
+        return Err(IndexError::NoTranscripts(data.transcripts()));
+    }
+    let mut ok = Vec::new();
+    let mut errors = Vec::new();
+    let mut ids = std::collections::HashMap::new();
+    for f in files {
+        match transcript::load(&f) {
+            Ok(t) => {
+                if let Some(first) = ids.insert(t.meta.id.clone(), f.clone()) {
+                    errors.push(TranscriptError::Sidecar {
+                        path: f.clone(),
+                        message: format!(
+                            "id {:?} is already used by {}",
+                            t.meta.id,
+                            first.display()
+                        ),
+                    });
+                    continue;
+                }
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                ok.push((name, t));
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(ok)
+    } else {
+        Err(IndexError::Refused(errors))
+    }
+}
+
+fn info_of(file: String, t: &Transcript, passages: usize) -> TranscriptInfo {
+    let chars_per_speaker = t
+        .speakers
+        .iter()
+        .map(|s| {
+            let n = t
+                .turns
+                .iter()
+                .filter(|x| x.speaker == s.name)
+                .flat_map(|x| x.paragraphs.iter())
+                .map(|p| p.text.chars().filter(|c| c.is_alphanumeric()).count())
+                .sum();
+            (s.name.clone(), n)
+        })
+        .collect();
+    TranscriptInfo {
+        meta: t.meta.clone(),
+        file,
+        speakers: t.speakers.clone(),
+        turns: t.turns.len(),
+        turns_per_speaker: t.turns_per_speaker(),
+        chars_per_speaker,
+        passages,
+    }
+}
+
+/// Holds the build lock for as long as it lives.
+struct BuildLock(std::fs::File);
+
+impl BuildLock {
+    fn acquire(index_dir: &Path) -> Result<BuildLock, IndexError> {
+        std::fs::create_dir_all(index_dir).map_err(io_err(index_dir))?;
+        let path = index_dir.join(LOCK);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        if file.try_lock().is_err() {
+            tracing::info!("another build is running; waiting for it to finish");
+            file.lock().map_err(io_err(&path))?;
+        }
+        Ok(BuildLock(file))
+    }
+}
+
+impl Drop for BuildLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+fn stamp() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "{}{:06}-{}",
+        now.as_secs(),
+        now.subsec_micros(),
+        std::process::id()
+    )
+}
+
+fn sync_dir(dir: &Path) -> Result<(), IndexError> {
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(io_err(dir))
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
+    let mut f = std::fs::File::create(path).map_err(io_err(path))?;
+    f.write_all(bytes).map_err(io_err(path))?;
+    f.sync_all().map_err(io_err(path))
+}
+
+/// Builds a new generation from the transcripts of `data` and makes it
+/// current. Nothing changes if a transcript is refused or the build fails.
+pub fn build(
+    data: &DataDir,
+    threads: usize,
+    progress: &dyn Fn(Progress),
+) -> Result<BuildReport, IndexError> {
+    let started = Instant::now();
+    let index_dir = data.index();
+    let _lock = BuildLock::acquire(&index_dir)?;
+    // Read the fingerprint before the transcripts: an edit made during the
+    // build then makes this generation stale rather than silently current.
+    let fingerprint = data.fingerprint()?;
+    let transcripts = load_transcripts(data)?;
+    progress(Progress::Parsed {
+        transcripts: transcripts.len(),
+    });
+
+    remove_leftovers(&index_dir);
+    let tmp = index_dir.join(format!("tmp-{}", stamp()));
+    std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+    let result = write_generation(&tmp, &transcripts, &fingerprint, threads, progress);
+    let (catalog, manifest) = match result {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    let name = format!("gen-{}", stamp());
+    let final_dir = index_dir.join(&name);
+    std::fs::rename(&tmp, &final_dir).map_err(io_err(&final_dir))?;
+    sync_dir(&index_dir)?;
+    let current_tmp = index_dir.join(format!("{CURRENT}.tmp"));
+    write_synced(&current_tmp, name.as_bytes())?;
+    std::fs::rename(&current_tmp, index_dir.join(CURRENT)).map_err(io_err(&index_dir))?;
+    sync_dir(&index_dir)?;
+    remove_old_generations(&index_dir, &name);
+
+    Ok(BuildReport {
+        generation: name,
+        transcripts: catalog
+            .transcripts
+            .iter()
+            .map(|t| TranscriptSummary {
+                id: t.meta.id.clone(),
+                title: t.meta.title.clone(),
+                turns_per_speaker: t.turns_per_speaker.clone(),
+            })
+            .collect(),
+        passages: manifest.passages,
+        text_bytes: manifest.text_bytes,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn write_generation(
+    dir: &Path,
+    transcripts: &[(String, Transcript)],
+    fingerprint: &str,
+    threads: usize,
+    progress: &dyn Fn(Progress),
+) -> Result<(Catalog, Manifest), IndexError> {
+    let (schema, f) = schema();
+    let mut catalog = Catalog::default();
+    let mut all: Vec<Passage> = Vec::new();
+    for (file, t) in transcripts {
+        let passages = t.passages();
+        catalog
+            .transcripts
+            .push(info_of(file.clone(), t, passages.len()));
+        all.extend(passages);
+    }
+    let analyzer = Arc::new(Analyzer::new(catalog.user_words()));
+    let index = Index::create_in_dir(dir, schema)?;
+    register_tokenizers(&index, &analyzer);
+    let threads = threads.clamp(1, 8);
+    let mut writer =
+        index.writer_with_num_threads::<TantivyDocument>(threads, threads * 64_000_000)?;
+    let mut text_bytes = 0u64;
+    let mut seq = 0u64;
+    let mut last_transcript = String::new();
+    let total = all.len();
+    for (i, p) in all.iter().enumerate() {
+        if p.transcript != last_transcript {
+            last_transcript.clone_from(&p.transcript);
+            seq = 0;
+        }
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.transcript, &p.transcript);
+        doc.add_u64(f.turn, p.turn as u64);
+        doc.add_u64(f.paragraph, p.paragraph as u64);
+        doc.add_u64(f.seq, seq);
+        if let Some(s) = &p.speaker {
+            doc.add_text(f.speaker, s);
+        }
+        if let Some(r) = &p.role {
+            doc.add_text(f.role, r);
+        }
+        doc.add_text(f.text, &p.text);
+        doc.add_text(f.bigrams, &p.text);
+        writer.add_document(doc)?;
+        seq += 1;
+        text_bytes += p.text.len() as u64;
+        if (i + 1) % 5000 == 0 {
+            progress(Progress::Indexed {
+                passages: i + 1,
+                of: total,
+            });
+        }
+    }
+    progress(Progress::Indexed {
+        passages: total,
+        of: total,
+    });
+    progress(Progress::Committing);
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    let manifest = Manifest {
+        analyzer_version: text::ANALYZER_VERSION,
+        fingerprint: fingerprint.to_owned(),
+        built_at_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs(),
+        transcripts: catalog.transcripts.len(),
+        passages: total,
+        text_bytes,
+    };
+    write_synced(&dir.join(CATALOG), &to_json(&catalog))?;
+    write_synced(&dir.join(MANIFEST), &to_json(&manifest))?;
+    for entry in std::fs::read_dir(dir).map_err(io_err(dir))?.flatten() {
+        if let Ok(file) = std::fs::File::open(entry.path()) {
+            let _ = file.sync_all();
+        }
+    }
+    sync_dir(dir)?;
+    Ok((catalog, manifest))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    // Plain structs of strings and numbers: serialising them cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Removes half-built generations left by a killed build. Only called with
+/// the build lock held, so none of them is being written.
+fn remove_leftovers(index_dir: &Path) {
+    if let Ok(entries) = std::fs::read_dir(index_dir) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with("tmp-") {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+/// Keeps the current generation and the one before it (a process that opened
+/// it a moment ago may still be reading it), removes the rest.
+fn remove_old_generations(index_dir: &Path, current: &str) {
+    let Ok(entries) = std::fs::read_dir(index_dir) else {
+        return;
+    };
+    let mut gens: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("gen-") && n != current)
+        .collect();
+    gens.sort_by_key(|n| std::cmp::Reverse(generation_time(n)));
+    for old in gens.into_iter().skip(1) {
+        let _ = std::fs::remove_dir_all(index_dir.join(old));
+    }
+}
+
+fn generation_time(name: &str) -> u128 {
+    name.trim_start_matches("gen-")
+        .split('-')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Stored fields of one passage, as read back from the index.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredPassage {
+    pub transcript: String,
+    pub turn: u64,
+    pub paragraph: u64,
+    pub seq: u64,
+    pub speaker: Option<String>,
+    pub role: Option<String>,
+    pub text: String,
+}
+
+impl Generation {
+    /// Reads the stored fields of a document.
+    pub fn stored(&self, doc: &TantivyDocument) -> StoredPassage {
+        use tantivy::schema::Value;
+        let f = &self.fields;
+        let s = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let n = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+        StoredPassage {
+            transcript: s(f.transcript).unwrap_or_default(),
+            turn: n(f.turn),
+            paragraph: n(f.paragraph),
+            seq: n(f.seq),
+            speaker: s(f.speaker),
+            role: s(f.role),
+            text: s(f.text).unwrap_or_default(),
+        }
+    }
+
+    /// Every passage of one transcript, in order (for its page).
+    pub fn transcript_passages(&self, id: &str) -> Result<Vec<StoredPassage>, IndexError> {
+        use tantivy::collector::DocSetCollector;
+        use tantivy::query::TermQuery;
+        let searcher = self.reader.searcher();
+        let q = TermQuery::new(
+            tantivy::Term::from_field_text(self.fields.transcript, id),
+            IndexRecordOption::Basic,
+        );
+        let addrs = searcher.search(&q, &DocSetCollector)?;
+        let mut out = addrs
+            .into_iter()
+            .map(|a| searcher.doc::<TantivyDocument>(a).map(|d| self.stored(&d)))
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_by_key(|p| p.seq);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data_with(files: &[(&str, &str)]) -> (tempfile::TempDir, DataDir) {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = DataDir::new(tmp.path());
+        std::fs::create_dir_all(data.transcripts()).unwrap();
+        for (name, text) in files {
+            std::fs::write(data.transcripts().join(name), text).unwrap();
+        }
+        (tmp, data)
+    }
+
+    const SMALL: &str =
+        "小論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:不客氣。\n";
+
+    #[test]
+    fn build_then_open_and_freshness() {
+        let (_t, data) = data_with(&[("a.txt", SMALL)]);
+        assert_eq!(freshness(&data).unwrap(), Freshness::Missing);
+        let report = build(&data, 1, &|_| {}).unwrap();
+        assert_eq!(report.passages, 4);
+        assert_eq!(freshness(&data).unwrap(), Freshness::Fresh);
+        let g = open(&data).unwrap().unwrap();
+        assert_eq!(g.reader.searcher().num_docs(), 4);
+        assert_eq!(
+            g.catalog.transcripts[0].turns_per_speaker,
+            [("甲".into(), 2), ("乙".into(), 2)]
+        );
+        let page = g.transcript_passages("a").unwrap();
+        assert_eq!(
+            page.iter().map(|p| p.turn).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
+        std::fs::write(data.transcripts().join("b.txt"), SMALL).unwrap();
+        assert!(matches!(freshness(&data).unwrap(), Freshness::Stale(_)));
+    }
+
+    #[test]
+    fn a_refused_transcript_changes_nothing_and_every_bad_file_is_named() {
+        let (_t, data) = data_with(&[("a.txt", SMALL)]);
+        let first = build(&data, 1, &|_| {}).unwrap().generation;
+        std::fs::write(data.transcripts().join("bad1.txt"), b"\xff\xfe").unwrap();
+        std::fs::write(data.transcripts().join("bad2.txt"), "只有文字。").unwrap();
+        match build(&data, 1, &|_| {}) {
+            Err(IndexError::Refused(errors)) => {
+                let msg = IndexError::Refused(errors).to_string();
+                assert!(
+                    msg.contains("bad1.txt") && msg.contains("bad2.txt"),
+                    "{msg}"
+                );
+            }
+            other => panic!("expected refusal, got {other:?}"),
+        }
+        assert_eq!(current_generation(&data).unwrap().0, first);
+        let leftovers: Vec<_> = std::fs::read_dir(data.index())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("tmp-"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn old_generations_are_pruned_keeping_one_previous() {
+        let (_t, data) = data_with(&[("a.txt", SMALL)]);
+        for _ in 0..4 {
+            build(&data, 1, &|_| {}).unwrap();
+        }
+        let gens = std::fs::read_dir(data.index())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("gen-"))
+            .count();
+        assert_eq!(gens, 2);
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let sidecar = "id = \"same\"\n";
+        let (_t, data) = data_with(&[
+            ("a.txt", SMALL),
+            ("a.toml", sidecar),
+            ("b.txt", SMALL),
+            ("b.toml", sidecar),
+        ]);
+        assert!(matches!(build(&data, 1, &|_| {}), Err(IndexError::Refused(e)) if e.len() == 1));
+    }
+}

@@ -1,0 +1,50 @@
+//! The `forumbot` binary: settings, logging, then the command line.
+
+use clap::Parser;
+use forumbot::cli::{self, Cli, CliError};
+use forumbot::settings::Settings;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    let mut settings = match Settings::load(args.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("forumbot: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(dir) = &args.data {
+        settings.data.dir = dir.clone();
+    }
+    init_tracing(&settings);
+    let Some(command) = args.command else {
+        eprintln!("forumbot: no command given; try `forumbot ask \"周伊麗怎麼看客服中心?\"` or `forumbot --help`");
+        return ExitCode::from(2);
+    };
+    match cli::run(command, &settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => report(&e),
+    }
+}
+
+fn report(e: &CliError) -> ExitCode {
+    match e {
+        CliError::User(msg) => eprintln!("forumbot: {msg}"),
+        CliError::Internal(err) => eprintln!("forumbot: internal error: {err:#}"),
+    }
+    ExitCode::from(e.exit_code())
+}
+
+fn init_tracing(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| Some(settings.log.filter.clone()).filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "warn".to_owned());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,533 @@
+//! Rendering answers for people: a Discord-shaped [`Reply`] (embeds within
+//! Discord's limits), and the same reply as plain text for the console and
+//! the command line. Pure functions; the Discord layer only converts a
+//! `Reply` into serenity builders.
+//!
+//! Every length is counted in characters, and text is only ever cut at a
+//! character boundary (at a sentence end where one is near), with an ellipsis.
+
+use crate::index::TranscriptInfo;
+use crate::search::Answer;
+use crate::summary::SpeakerSummary;
+use serde::Serialize;
+
+/// Discord's limits, in characters.
+pub mod limits {
+    pub const CONTENT: usize = 2000;
+    pub const EMBED_TITLE: usize = 256;
+    pub const EMBED_DESCRIPTION: usize = 4096;
+    pub const FIELD_NAME: usize = 256;
+    pub const FIELD_VALUE: usize = 1024;
+    pub const FIELDS: usize = 25;
+    pub const EMBEDS: usize = 10;
+    pub const AUTHOR_NAME: usize = 256;
+    pub const FOOTER: usize = 2048;
+    /// All embeds of one message together.
+    pub const EMBEDS_TOTAL: usize = 6000;
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Embed {
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub author: Option<String>,
+    pub description: Option<String>,
+    pub fields: Vec<Field>,
+    pub footer: Option<String>,
+    pub color: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+/// A "more" button: the next page of the same question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct More {
+    pub offset: usize,
+}
+
+/// A message as Discord would show it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Reply {
+    pub content: Option<String>,
+    pub embeds: Vec<Embed>,
+    /// Only the person who asked sees it.
+    pub ephemeral: bool,
+    pub more: Option<More>,
+}
+
+const COLOR_ANSWER: u32 = 0x2b6cb0;
+const COLOR_NONE: u32 = 0x718096;
+const COLOR_ERROR: u32 = 0xc53030;
+
+/// Cuts `s` to at most `max` characters: whole if it fits, else at the last
+/// sentence end in the second half of the budget, else at `max - 1`
+/// characters, and adds `…`.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let keep = max - 1;
+    let byte_end = s.char_indices().nth(keep).map_or(s.len(), |(i, _)| i);
+    let head = &s[..byte_end];
+    let sentence_end = head
+        .char_indices()
+        .filter(|(_, c)| {
+            matches!(
+                c,
+                '。' | '\u{ff01}' | '\u{ff1f}' | '\u{ff1b}' | '.' | '!' | '?' | ';'
+            )
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .filter(|&end| head[..end].chars().count() * 2 >= keep)
+        .next_back();
+    format!("{}…", &head[..sentence_end.unwrap_or(byte_end)])
+}
+
+/// Escapes Discord markdown so a quote shows exactly as written.
+pub fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '*'
+                | '_'
+                | '`'
+                | '~'
+                | '|'
+                | '>'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '#'
+                | '-'
+                | '<'
+                | '@'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The quote with matched spans in bold, cut to `max` characters of quote
+/// text (markup and escapes not counted) at a character boundary.
+pub fn bold_quote(text: &str, highlights: &[[usize; 2]], max: usize) -> String {
+    let shown = truncate(text, max);
+    let cut = shown.chars().count();
+    let mut out = String::new();
+    let mut pos = 0;
+    let chars: Vec<char> = shown.chars().collect();
+    let take = |a: usize, b: usize| chars[a..b].iter().collect::<String>();
+    for &[start, end] in highlights {
+        let (start, end) = (start.min(cut), end.min(cut));
+        if start < pos || start >= end {
+            continue;
+        }
+        out.push_str(&escape_markdown(&take(pos, start)));
+        out.push_str("**");
+        out.push_str(&escape_markdown(&take(start, end)));
+        out.push_str("**");
+        pos = end;
+    }
+    out.push_str(&escape_markdown(&take(pos, cut)));
+    out
+}
+
+fn embeds_total(embeds: &[Embed]) -> usize {
+    let n = |s: &Option<String>| s.as_ref().map_or(0, |s| s.chars().count());
+    embeds
+        .iter()
+        .map(|e| {
+            n(&e.title)
+                + n(&e.author)
+                + n(&e.description)
+                + n(&e.footer)
+                + e.fields
+                    .iter()
+                    .map(|f| f.name.chars().count() + f.value.chars().count())
+                    .sum::<usize>()
+        })
+        .sum()
+}
+
+/// Renders an answer: one embed per hit (speaker and role, the quote with
+/// matched words in bold, a link to the turn); the question is the title.
+pub fn answer(a: &Answer, offset: usize) -> Reply {
+    let title = truncate(&a.query, limits::EMBED_TITLE);
+    if a.hits.is_empty() {
+        let who = a
+            .speaker
+            .as_deref()
+            .map(|s| format!("（講者:{s}）"))
+            .unwrap_or_default();
+        let description = format!(
+            "逐字稿裡找不到回答這個問題的段落{who}。\nThe transcripts do not cover this.\n\n\
+             提示 · Tips:少用幾個字詞、換一位講者,或用 `/speaker` 看看某位講者談了什麼。\n\
+             Use fewer words, try another speaker, or see `/speaker`."
+        );
+        return Reply {
+            embeds: vec![Embed {
+                title: Some(title),
+                description: Some(description),
+                color: Some(COLOR_NONE),
+                ..Embed::default()
+            }],
+            ..Reply::default()
+        };
+    }
+    let n = a.hits.len().min(limits::EMBEDS);
+    // Share the 6000-character budget between the hits, keeping room for
+    // the title, author lines and links.
+    let per_hit = ((limits::EMBEDS_TOTAL - 300 - title.chars().count()) / n).min(1400);
+    let mut embeds = Vec::new();
+    for (i, h) in a.hits.iter().take(n).enumerate() {
+        let author = match (&h.speaker, &h.role) {
+            (Some(s), Some(r)) => format!("{s} · {r}"),
+            (Some(s), None) => s.clone(),
+            (None, _) => "導言 · Introduction".to_owned(),
+        };
+        let author = truncate(&author, limits::AUTHOR_NAME.min(120));
+        let turn = if h.turn == 0 {
+            "導言".to_owned()
+        } else {
+            format!("第 {} 輪", h.turn)
+        };
+        let link_line = format!("\n\n[查看原文 · {turn}]({})", h.link);
+        let budget = per_hit
+            .saturating_sub(author.chars().count() + link_line.chars().count())
+            .max(80);
+        let quote = bold_quote(
+            &h.text,
+            &h.highlights,
+            budget.min(limits::EMBED_DESCRIPTION - 400),
+        );
+        embeds.push(Embed {
+            title: (i == 0).then(|| title.clone()),
+            url: None,
+            author: Some(author),
+            description: Some(format!("> {quote}{link_line}")),
+            fields: Vec::new(),
+            footer: None,
+            color: Some(COLOR_ANSWER),
+        });
+    }
+    if let Some(last) = embeds.last_mut() {
+        let shown_to = offset + n;
+        last.footer = Some(if a.total > shown_to {
+            format!(
+                "第 {}–{} 段,共 {} 段 · 逐字引用",
+                offset + 1,
+                shown_to,
+                a.total
+            )
+        } else {
+            format!(
+                "共 {} 段 · 逐字引用 · verbatim quotes",
+                a.total.max(shown_to)
+            )
+        });
+    }
+    debug_assert!(embeds_total(&embeds) <= limits::EMBEDS_TOTAL);
+    Reply {
+        embeds,
+        more: (a.total > offset + n).then_some(More { offset: offset + n }),
+        ..Reply::default()
+    }
+}
+
+/// Renders a speaker summary.
+pub fn summary(s: &SpeakerSummary) -> Reply {
+    let title = match &s.role {
+        Some(r) => format!("{} · {r}", s.speaker),
+        None => s.speaker.clone(),
+    };
+    let mut fields = vec![
+        Field {
+            name: "發言 · Turns".into(),
+            value: s.turns.to_string(),
+            inline: true,
+        },
+        Field {
+            name: "佔全部發言 · Share".into(),
+            value: format!("{:.0}%", s.share * 100.0),
+            inline: true,
+        },
+    ];
+    if !s.aliases.is_empty() {
+        fields.push(Field {
+            name: "別名 · Aliases".into(),
+            value: truncate(&s.aliases.join("、"), limits::FIELD_VALUE),
+            inline: true,
+        });
+    }
+    if !s.keywords.is_empty() {
+        fields.push(Field {
+            name: "關鍵詞 · Keywords".into(),
+            value: truncate(
+                &escape_markdown(&s.keywords.join("、")),
+                limits::FIELD_VALUE,
+            ),
+            inline: false,
+        });
+    }
+    for q in &s.quotes {
+        let link = format!("\n[第 {} 輪]({})", q.turn, q.link);
+        let room = limits::FIELD_VALUE
+            .saturating_sub(link.chars().count() + 4)
+            .max(40);
+        fields.push(Field {
+            name: "「」".into(),
+            value: format!(
+                "「{}」{link}",
+                escape_markdown(&truncate(&q.text, room / 2))
+            ),
+            inline: false,
+        });
+    }
+    fields.truncate(limits::FIELDS);
+    Reply {
+        embeds: vec![Embed {
+            title: Some(truncate(&title, limits::EMBED_TITLE)),
+            fields,
+            footer: Some("關鍵詞與引文皆取自逐字稿 · keywords and quotes are verbatim".into()),
+            color: Some(COLOR_ANSWER),
+            ..Embed::default()
+        }],
+        ..Reply::default()
+    }
+}
+
+/// Renders the list of indexed transcripts with links to their pages.
+pub fn transcripts(list: &[TranscriptInfo], public_url: &str) -> Reply {
+    let base = public_url.trim_end_matches('/');
+    let fields: Vec<Field> = list
+        .iter()
+        .take(limits::FIELDS)
+        .map(|t| {
+            let when = [t.meta.date.as_deref(), t.meta.place.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let who = t
+                .turns_per_speaker
+                .iter()
+                .map(|(n, c)| format!("{n}({c})"))
+                .collect::<Vec<_>>()
+                .join("、");
+            let value = format!(
+                "{when}\n講者 · Speakers: {who}\n{} 輪 · [閱讀全文]({base}/t/{})",
+                t.turns, t.meta.id
+            );
+            Field {
+                name: truncate(&t.meta.title, limits::FIELD_NAME),
+                value: truncate(&value, limits::FIELD_VALUE),
+                inline: false,
+            }
+        })
+        .collect();
+    let more = list.len().saturating_sub(limits::FIELDS);
+    Reply {
+        embeds: vec![Embed {
+            title: Some(format!("已收錄 {} 份逐字稿 · Transcripts", list.len())),
+            fields,
+            footer: (more > 0).then(|| format!("還有 {more} 份未列出")),
+            color: Some(COLOR_ANSWER),
+            ..Embed::default()
+        }],
+        ..Reply::default()
+    }
+}
+
+/// What the bot does and how to ask.
+pub fn help() -> Reply {
+    let description = "\
+我只引用逐字稿原文回答問題,每段引文都標明講者並附上原文連結。\n\
+I answer with verbatim quotes from forum transcripts, each with its speaker and a link.\n\n\
+**/ask** `question` — 問問題,例如 `郭慶怎麼看人才?`、`周總說創新主要考慮哪幾個因素?`;可指定 `speaker`、`limit`。\n\
+**/speaker** `name` — 某位講者的摘要:發言輪數、關鍵詞、代表性引文。\n\
+**/transcripts** — 已收錄的逐字稿。\n\
+**/reindex** `[file]` — 版主:重建索引,或上傳新的逐字稿(UTF-8 文字檔,可附 TOML 中繼資料)。\n\n\
+繁體、簡體、別名(周總、主持人)和拼音(Guo Qing)都可以。Traditional, Simplified, aliases and pinyin all work.\n\
+也可以直接 @ 我提問 · You can also mention me with a question.";
+    Reply {
+        embeds: vec![Embed {
+            title: Some("forumbot · 說明 · Help".into()),
+            description: Some(description.into()),
+            color: Some(COLOR_ANSWER),
+            ..Embed::default()
+        }],
+        ephemeral: true,
+        ..Reply::default()
+    }
+}
+
+/// An error the user can fix: shown only to them.
+pub fn user_error(message: &str) -> Reply {
+    Reply {
+        embeds: vec![Embed {
+            title: Some("無法處理 · Can't do that".into()),
+            description: Some(truncate(message, limits::EMBED_DESCRIPTION)),
+            color: Some(COLOR_ERROR),
+            ..Embed::default()
+        }],
+        ephemeral: true,
+        ..Reply::default()
+    }
+}
+
+/// A fault of ours: a short apology and an id to find the log line.
+pub fn internal_error(error_id: &str) -> Reply {
+    user_error(&format!(
+        "抱歉,出了點問題,請稍後再試。Sorry, something went wrong on our side; please try again later. (error id `{error_id}`)"
+    ))
+}
+
+/// A notice (progress, confirmation) shown only to the user.
+pub fn notice(title: &str, body: &str) -> Reply {
+    Reply {
+        embeds: vec![Embed {
+            title: Some(truncate(title, limits::EMBED_TITLE)),
+            description: Some(truncate(body, limits::EMBED_DESCRIPTION)),
+            color: Some(COLOR_ANSWER),
+            ..Embed::default()
+        }],
+        ephemeral: true,
+        ..Reply::default()
+    }
+}
+
+/// The reply as plain text, as it reads in Discord (console and CLI output).
+pub fn to_text(r: &Reply) -> String {
+    let mut out = String::new();
+    if let Some(c) = &r.content {
+        out.push_str(c);
+        out.push('\n');
+    }
+    for e in &r.embeds {
+        if let Some(t) = &e.title {
+            out.push_str(&format!("== {t} ==\n"));
+        }
+        if let Some(a) = &e.author {
+            out.push_str(&format!("[{a}]\n"));
+        }
+        if let Some(d) = &e.description {
+            out.push_str(d);
+            out.push('\n');
+        }
+        for f in &e.fields {
+            out.push_str(&format!("{}: {}\n", f.name, f.value));
+        }
+        if let Some(f) = &e.footer {
+            out.push_str(&format!("-- {f}\n"));
+        }
+        out.push('\n');
+    }
+    if let Some(m) = &r.more {
+        out.push_str(&format!("(more: offset {})\n", m.offset));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::Hit;
+
+    fn hit(text: &str, highlights: Vec<[usize; 2]>) -> Hit {
+        Hit {
+            transcript: "t".into(),
+            turn: 3,
+            paragraph: 1,
+            speaker: Some("郭慶".into()),
+            role: Some("總經理".into()),
+            text: text.into(),
+            highlights,
+            score: 1.0,
+            link: "http://x/t/t#turn-3".into(),
+        }
+    }
+
+    #[test]
+    fn truncate_counts_chars_and_prefers_sentence_ends() {
+        assert_eq!(truncate("短句。", 10), "短句。");
+        let s = "第一句話很長很長。第二句話也很長很長。第三句";
+        let t = truncate(s, 15);
+        assert_eq!(t, "第一句話很長很長。…");
+        assert!(t.chars().count() <= 15);
+        let solid = "字".repeat(50);
+        let t = truncate(&solid, 10);
+        assert_eq!(t.chars().count(), 10);
+        assert!(t.ends_with('…'));
+        assert_eq!(truncate("😀😀😀", 2), "😀…");
+    }
+
+    #[test]
+    fn quotes_are_escaped_and_highlighted() {
+        let q = bold_quote("人才*很*重要", &[[0, 2]], 100);
+        assert_eq!(q, "**人才**\\*很\\*重要");
+        // A highlight beyond the cut is dropped, not broken.
+        let q = bold_quote(&"字".repeat(30), &[[25, 28]], 10);
+        assert!(!q.contains("**"));
+    }
+
+    #[test]
+    fn answers_stay_within_discord_limits_whatever_the_input() {
+        let long = "很長的段落。".repeat(2000);
+        let a = Answer {
+            query: "問".repeat(1000),
+            speaker: None,
+            hits: (0..10)
+                .map(|_| hit(&long, vec![[0, 2], [10, 12]]))
+                .collect(),
+            total: 20,
+            terms: vec![],
+        };
+        let r = answer(&a, 0);
+        assert_eq!(r.embeds.len(), 10);
+        assert!(
+            embeds_total(&r.embeds) <= limits::EMBEDS_TOTAL,
+            "{}",
+            embeds_total(&r.embeds)
+        );
+        for e in &r.embeds {
+            assert!(e
+                .title
+                .as_ref()
+                .is_none_or(|t| t.chars().count() <= limits::EMBED_TITLE));
+            assert!(e.description.as_ref().unwrap().chars().count() <= limits::EMBED_DESCRIPTION);
+            assert!(e
+                .description
+                .as_ref()
+                .unwrap()
+                .contains("[查看原文 · 第 3 輪](http://x/t/t#turn-3)"));
+        }
+        assert_eq!(r.more, Some(More { offset: 10 }));
+    }
+
+    #[test]
+    fn no_hits_says_so_without_quoting() {
+        let a = Answer {
+            query: "今天天氣怎麼樣?".into(),
+            speaker: None,
+            hits: vec![],
+            total: 0,
+            terms: vec![],
+        };
+        let r = answer(&a, 0);
+        let text = to_text(&r);
+        assert!(text.contains("The transcripts do not cover this"));
+        assert!(!text.contains('>'));
+        assert!(r.more.is_none());
+    }
+}

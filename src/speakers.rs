@@ -1,0 +1,352 @@
+//! Who is who: every speaker of the corpus with the names people use for
+//! them, and finding them in a question.
+//!
+//! A speaker is known by canonical name (merged across transcripts), aliases
+//! from the sidecars (郭總, 主持人), and generated pinyin (`guoqing`, `Guo Qing`,
+//! `qingguo`). Matching is on folded text, so either Chinese script works.
+
+use crate::index::Catalog;
+use crate::text::{self, fold_str};
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+/// One person, merged over every transcript they speak in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpeakerEntry {
+    pub name: String,
+    pub roles: Vec<String>,
+    pub aliases: Vec<String>,
+    pub pinyin: Vec<String>,
+    pub turns: usize,
+    pub transcripts: Vec<String>,
+}
+
+impl SpeakerEntry {
+    /// The role to show: the first one given.
+    pub fn role(&self) -> Option<&str> {
+        self.roles.first().map(String::as_str)
+    }
+}
+
+/// Speakers found in a question, and where (byte ranges of the folded question).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Mentions {
+    pub speakers: Vec<usize>,
+    pub spans: Vec<Range<usize>>,
+}
+
+/// Index of speakers and their names.
+#[derive(Debug)]
+pub struct SpeakerDirectory {
+    pub entries: Vec<SpeakerEntry>,
+    /// Folded Chinese names and aliases, matched in questions.
+    han: Option<AhoCorasick>,
+    han_targets: Vec<Vec<usize>>,
+    /// Folded names, aliases and pinyin → speakers (exact look-ups).
+    exact: HashMap<String, Vec<usize>>,
+    pinyin: HashMap<String, Vec<usize>>,
+}
+
+/// How many ASCII words a pinyin name may be written in (`Chen Hui Ling`).
+const MAX_PINYIN_WORDS: usize = 4;
+
+impl SpeakerDirectory {
+    pub fn new(catalog: &Catalog) -> Self {
+        let mut by_name: BTreeMap<String, SpeakerEntry> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for t in &catalog.transcripts {
+            for s in &t.speakers {
+                let e = by_name.entry(s.name.clone()).or_insert_with(|| {
+                    order.push(s.name.clone());
+                    SpeakerEntry {
+                        name: s.name.clone(),
+                        roles: Vec::new(),
+                        aliases: Vec::new(),
+                        pinyin: Vec::new(),
+                        turns: 0,
+                        transcripts: Vec::new(),
+                    }
+                });
+                if let Some(r) = &s.role {
+                    if !e.roles.contains(r) {
+                        e.roles.push(r.clone());
+                    }
+                }
+                for a in &s.aliases {
+                    if !e.aliases.contains(a) {
+                        e.aliases.push(a.clone());
+                    }
+                }
+                for p in &s.pinyin {
+                    if !e.pinyin.contains(p) {
+                        e.pinyin.push(p.clone());
+                    }
+                }
+                e.turns += t
+                    .turns_per_speaker
+                    .iter()
+                    .find(|(n, _)| *n == s.name)
+                    .map_or(0, |x| x.1);
+                e.transcripts.push(t.meta.id.clone());
+            }
+        }
+        let entries: Vec<SpeakerEntry> = order
+            .into_iter()
+            .filter_map(|n| by_name.remove(&n))
+            .collect();
+
+        let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut pinyin: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut han_patterns: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let add = |map: &mut HashMap<String, Vec<usize>>, key: String, i: usize| {
+            let v = map.entry(key).or_default();
+            if !v.contains(&i) {
+                v.push(i);
+            }
+        };
+        for (i, e) in entries.iter().enumerate() {
+            for n in std::iter::once(&e.name).chain(e.aliases.iter()) {
+                let folded = fold_str(n).split_whitespace().collect::<String>();
+                if folded.is_empty() {
+                    continue;
+                }
+                add(&mut exact, folded.clone(), i);
+                if folded.chars().any(text::is_cjk) {
+                    let v = han_patterns.entry(folded).or_default();
+                    if !v.contains(&i) {
+                        v.push(i);
+                    }
+                } else {
+                    add(&mut pinyin, folded, i);
+                }
+            }
+            for p in &e.pinyin {
+                add(&mut exact, p.clone(), i);
+                add(&mut pinyin, p.clone(), i);
+            }
+        }
+        let (patterns, han_targets): (Vec<String>, Vec<Vec<usize>>) =
+            han_patterns.into_iter().unzip();
+        let han = if patterns.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&patterns)
+                .ok()
+        };
+        SpeakerDirectory {
+            entries,
+            han,
+            han_targets,
+            exact,
+            pinyin,
+        }
+    }
+
+    /// Speakers a name, alias or pinyin spelling refers to (any script, any
+    /// case, spaces ignored).
+    pub fn resolve(&self, name: &str) -> Vec<usize> {
+        let key: String = fold_str(name).split_whitespace().collect();
+        self.exact.get(&key).cloned().unwrap_or_default()
+    }
+
+    /// Canonical names, for error messages.
+    pub fn names(&self) -> Vec<String> {
+        self.entries.iter().map(|e| e.name.clone()).collect()
+    }
+
+    /// Speakers named in a folded question: Chinese names and aliases
+    /// anywhere, pinyin as whole ASCII words (`Guo Qing`, `guoqing`).
+    pub fn find_in(&self, folded: &str) -> Mentions {
+        let mut m = Mentions::default();
+        let push = |ids: &[usize], span: Range<usize>, m: &mut Mentions| {
+            for &i in ids {
+                if !m.speakers.contains(&i) {
+                    m.speakers.push(i);
+                }
+            }
+            m.spans.push(span);
+        };
+        if let Some(ac) = &self.han {
+            for hit in ac.find_iter(folded) {
+                push(
+                    &self.han_targets[hit.pattern().as_usize()],
+                    hit.start()..hit.end(),
+                    &mut m,
+                );
+            }
+        }
+        // ASCII words with their byte ranges.
+        let words: Vec<Range<usize>> = ascii_words(folded);
+        let mut i = 0;
+        while i < words.len() {
+            let mut matched = false;
+            for n in (1..=MAX_PINYIN_WORDS.min(words.len() - i)).rev() {
+                let key: String = words[i..i + n].iter().map(|r| &folded[r.clone()]).collect();
+                if let Some(ids) = self.pinyin.get(&key) {
+                    push(ids, words[i].start..words[i + n - 1].end, &mut m);
+                    i += n;
+                    matched = true;
+                    break;
+                }
+            }
+            if !matched {
+                i += 1;
+            }
+        }
+        m
+    }
+
+    /// Speakers whose name, alias or pinyin starts with or contains what was
+    /// typed (for autocomplete), best first, at most `max`.
+    pub fn suggest(&self, typed: &str, max: usize) -> Vec<usize> {
+        let typed: String = fold_str(typed).split_whitespace().collect();
+        if typed.is_empty() {
+            return (0..self.entries.len().min(max)).collect();
+        }
+        let mut scored: Vec<(u8, usize)> = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            let keys = std::iter::once(fold_str(&e.name))
+                .chain(e.aliases.iter().map(|a| fold_str(a)))
+                .chain(e.pinyin.iter().cloned());
+            let mut best = None;
+            for k in keys {
+                let k: String = k.split_whitespace().collect();
+                let rank = if k == typed {
+                    0
+                } else if k.starts_with(&typed) {
+                    1
+                } else if k.contains(&typed) {
+                    2
+                } else {
+                    continue;
+                };
+                best = Some(best.map_or(rank, |b: u8| b.min(rank)));
+            }
+            if let Some(r) = best {
+                scored.push((r, i));
+            }
+        }
+        scored.sort();
+        scored.into_iter().take(max).map(|(_, i)| i).collect()
+    }
+}
+
+/// Byte ranges of runs of ASCII letters in `s`.
+fn ascii_words(s: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        match (c.is_ascii_alphabetic(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(st)) => {
+                out.push(st..i);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(st) = start {
+        out.push(st..s.len());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::TranscriptInfo;
+    use crate::transcript::{self, Meta};
+
+    pub(crate) fn bundled_directory() -> SpeakerDirectory {
+        let t = transcript::parse(
+            std::path::Path::new("b.txt"),
+            "b",
+            include_bytes!("../data/transcripts/000_075a307d861b3240.txt"),
+            Some(include_str!(
+                "../data/transcripts/000_075a307d861b3240.toml"
+            )),
+        )
+        .unwrap();
+        let info = TranscriptInfo {
+            meta: Meta { ..t.meta.clone() },
+            file: "b.txt".into(),
+            speakers: t.speakers.clone(),
+            turns: t.turns.len(),
+            turns_per_speaker: t.turns_per_speaker(),
+            chars_per_speaker: vec![],
+            passages: 0,
+        };
+        SpeakerDirectory::new(&Catalog {
+            transcripts: vec![info],
+        })
+    }
+
+    fn found(d: &SpeakerDirectory, q: &str) -> Vec<String> {
+        d.find_in(&fold_str(q))
+            .speakers
+            .into_iter()
+            .map(|i| d.entries[i].name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn every_name_and_alias_in_both_scripts() {
+        let d = bundled_directory();
+        let cases = [
+            ("郭慶怎麼看人才?", "郭慶"),
+            ("郭庆怎么看人才", "郭慶"),
+            ("郭總說了什麼", "郭慶"),
+            ("郭总", "郭慶"),
+            ("周總說創新", "周伊麗"),
+            ("週總說創新", "周伊麗"),
+            ("周伊丽", "周伊麗"),
+            ("陳總說", "陳慧菱"),
+            ("陈慧菱", "陳慧菱"),
+            ("主持人問了什麼", "唐文"),
+            ("唐文", "唐文"),
+        ];
+        for (q, want) in cases {
+            assert_eq!(found(&d, q), [want], "question {q:?}");
+        }
+    }
+
+    #[test]
+    fn pinyin_in_any_case_with_or_without_spaces() {
+        let d = bundled_directory();
+        for q in [
+            "Chen Huiling 關鍵詞",
+            "chenhuiling",
+            "CHEN HUI LING?",
+            "Huiling Chen",
+            "what did chen huiling say",
+        ] {
+            assert_eq!(found(&d, q), ["陳慧菱"], "question {q:?}");
+        }
+        assert_eq!(found(&d, "Guo Qing on talent"), ["郭慶"]);
+        assert_eq!(found(&d, "zhou yili"), ["周伊麗"]);
+        // Pinyin inside another word is not a name.
+        assert!(found(&d, "tangwenx").is_empty());
+        assert!(found(&d, "quantum computing roadmap").is_empty());
+    }
+
+    #[test]
+    fn resolve_and_suggest() {
+        let d = bundled_directory();
+        let name = |v: Vec<usize>| {
+            v.into_iter()
+                .map(|i| d.entries[i].name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(name(d.resolve("週總")), ["周伊麗"]);
+        assert_eq!(name(d.resolve("Guo Qing")), ["郭慶"]);
+        assert!(d.resolve("某人").is_empty());
+        assert_eq!(name(d.suggest("chen", 25)), ["陳慧菱"]);
+        assert_eq!(name(d.suggest("陈", 25)), ["陳慧菱"]);
+        assert_eq!(d.suggest("", 2).len(), 2);
+        assert_eq!(name(d.suggest("主持", 25)), ["唐文"]);
+    }
+}

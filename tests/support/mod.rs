@@ -1,0 +1,4 @@
+//! Helpers shared by the integration tests. Each test binary includes this
+//! module with `mod support;` and uses only the parts it needs.
+
+pub mod fake_discord;
