@@ -12,6 +12,40 @@ use crate::summary::{self, SummaryError};
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Shown when the bot is asked to run without a token.
+pub const NO_TOKEN: &str = "no Discord token: set FORUMBOT__DISCORD__TOKEN (or DISCORD_TOKEN) in the environment to run the bot; `forumbot console` works without one";
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Internal(e.into()))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,6 +96,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the transcript pages that answer links open.
+    Web,
+    /// Run the Discord bot (and the transcript pages); needs a token in the environment.
+    Run,
+    /// A local session: type /ask, /speaker, /transcripts, /reindex, /help; replies print as in Discord.
+    Console,
+    /// Benchmarks and the corpus generator.
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
 }
 
 /// An error with the exit code it maps to.
@@ -217,6 +260,31 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
             }
             print_text(&text)
         }
+        Command::Web => {
+            let engine = Arc::new(open_engine(settings)?);
+            let listen = settings.web.listen.clone();
+            runtime()?.block_on(async move {
+                eprintln!("forumbot: transcript pages on http://{listen}/ (Ctrl-C stops)");
+                crate::web::serve(engine, &listen, shutdown_signal()).await
+            })?;
+            Ok(())
+        }
+        Command::Run => {
+            if settings.discord.token.is_none() {
+                return Err(CliError::User(NO_TOKEN.to_owned()));
+            }
+            let engine = Arc::new(open_engine(settings)?);
+            let settings = settings.clone();
+            runtime()?.block_on(crate::discord::run(settings, engine))?;
+            Ok(())
+        }
+        Command::Console => {
+            let engine = Arc::new(open_engine(settings)?);
+            let stdin = std::io::stdin().lock();
+            crate::console::run(engine, settings, stdin, std::io::stdout())?;
+            Ok(())
+        }
+        Command::Bench(cmd) => crate::bench::run(cmd, settings),
         Command::Transcripts { json } => {
             let engine = open_engine(settings)?;
             let loaded = engine.snapshot();

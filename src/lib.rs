@@ -9,7 +9,10 @@
 
 pub mod bench;
 pub mod cli;
+pub mod console;
+pub mod discord;
 pub mod index;
+pub mod ingest;
 pub mod reply;
 pub mod search;
 pub mod settings;
@@ -17,5 +20,6 @@ pub mod speakers;
 pub mod summary;
 pub mod text;
 pub mod transcript;
+pub mod web;
 
 pub use search::{Answer, Engine, EngineOptions, Hit, Question};

@@ -18,10 +18,16 @@ fn main() -> ExitCode {
         settings.data.dir = dir.clone();
     }
     init_tracing(&settings);
-    let Some(command) = args.command else {
-        eprintln!("forumbot: no command given; try `forumbot ask \"周伊麗怎麼看客服中心?\"` or `forumbot --help`");
-        return ExitCode::from(2);
-    };
+    // Plain `forumbot`: the bot when a token is set, else the console.
+    let command = args.command.unwrap_or_else(|| {
+        if settings.discord.token.is_some() {
+            cli::Command::Run
+        } else {
+            eprintln!("forumbot: {}", cli::NO_TOKEN);
+            eprintln!("forumbot: starting the local console; type /help");
+            cli::Command::Console
+        }
+    });
     match cli::run(command, &settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(&e),
@@ -43,6 +49,7 @@ fn init_tracing(settings: &Settings) {
         .filter(|s| !s.is_empty())
         .or_else(|| Some(settings.log.filter.clone()).filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "warn".to_owned());
+    // Long-running commands log their progress; one-shot commands stay quiet.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_writer(std::io::stderr)

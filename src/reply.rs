@@ -86,8 +86,7 @@ pub fn truncate(s: &str, max: usize) -> String {
             )
         })
         .map(|(i, c)| i + c.len_utf8())
-        .filter(|&end| head[..end].chars().count() * 2 >= keep)
-        .next_back();
+        .rfind(|&end| head[..end].chars().count() * 2 >= keep);
     format!("{}…", &head[..sentence_end.unwrap_or(byte_end)])
 }
 

@@ -275,12 +275,8 @@ impl Engine {
     /// Rebuilds from the transcripts directory and swaps the new index in.
     /// Questions keep being answered from the old one until then.
     pub fn reindex(&self, progress: &dyn Fn(Progress)) -> Result<BuildReport, IndexError> {
-        let _one = self.building.lock().unwrap_or_else(|e| e.into_inner());
-        let report = index::build(&self.data, self.opts.index_threads, progress)?;
-        if let Some(g) = index::open(&self.data)? {
-            self.swap(g);
-        }
-        Ok(report)
+        let _one = self.build_guard();
+        self.reindex_locked(progress)
     }
 
     /// Serialises rebuilds and other writers of the transcripts directory.
@@ -686,7 +682,7 @@ mod tests {
         let decoded = percent_encoding::percent_decode_str(fragment)
             .decode_utf8()
             .unwrap();
-        assert_eq!(decoded, "我們可以用這個方法");
+        assert_eq!(decoded, "我們可以用這個方法,再說");
         // Characters that mean something in a text directive are encoded.
         let l = link("http://h", "a", 1, "a-b&c");
         assert!(l.ends_with("text=a%2Db%26c"), "{l}");

@@ -23,7 +23,7 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
 
 /// Bump when folding, segmentation or stop words change.
-pub const ANALYZER_VERSION: u32 = 3;
+pub const ANALYZER_VERSION: u32 = 4;
 
 /// Name the word tokenizer is registered under in tantivy.
 pub const WORD_TOKENIZER: &str = "forumbot_words";
@@ -60,36 +60,13 @@ fn ts_table() -> &'static HashMap<char, char> {
                 _ => None,
             }
         };
-        // Taiwan variants first (週 → 周 happens through 週's variant table
-        // in some OpenCC versions), then the main table wins on conflicts.
-        for dict in [
-            hanconv::RawDictionary::TWVariants,
-            hanconv::RawDictionary::HKVariants,
-        ] {
-            for (variant, standard) in dict.inv_iter() {
-                if let (Some(v), Some(s)) = (single(variant), single(standard)) {
-                    if v != s {
-                        map.insert(v, s);
-                    }
-                }
-            }
-        }
+        // OpenCC's character table alone: it already maps the Taiwan and
+        // Hong Kong forms people type (週 裡 臺 啟). Its variant tables are
+        // not chained in: 麼 → 么 → 幺 would fold 什麼 and 什么 apart.
         for (t, s) in hanconv::RawDictionary::TSCharacters.iter() {
             if let (Some(t), Some(s)) = (single(t), single(s)) {
                 map.insert(t, s);
             }
-        }
-        // Resolve chains (variant → traditional → simplified).
-        let keys: Vec<char> = map.keys().copied().collect();
-        for k in keys {
-            let mut v = map[&k];
-            for _ in 0..3 {
-                match map.get(&v) {
-                    Some(&n) if n != v => v = n,
-                    _ => break,
-                }
-            }
-            map.insert(k, v);
         }
         map
     })
@@ -583,6 +560,8 @@ mod tests {
         assert_eq!(fold_str("PR CEO 12"), "pr ceo 12");
         assert_eq!(fold_str("週總"), "周总");
         assert_eq!(fold_str("慶麗"), "庆丽");
+        assert_eq!(fold_str("什麼"), fold_str("什么"));
+        assert_eq!(fold_str("啟動"), fold_str("启动"));
         assert_eq!(fold_str("a\u{0}b\tc"), "a b c");
     }
 

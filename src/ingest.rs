@@ -1,0 +1,225 @@
+//! Adding a transcript someone uploaded (Discord `/reindex file:`, console
+//! `/reindex PATH`): validate it completely first, save it under a name we
+//! generate (never a path taken from the upload), rebuild, and take the file
+//! back out if the rebuild is refused. A refused upload changes nothing.
+
+use crate::index::{BuildReport, IndexError, Progress};
+use crate::search::Engine;
+use crate::transcript::{self, TranscriptError};
+use std::path::{Path, PathBuf};
+
+/// An uploaded transcript and, optionally, its TOML sidecar.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The name the uploader gave (only shown in messages, never used as a path).
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub sidecar: Option<Vec<u8>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{name} is too large ({size} bytes; at most {max} bytes)")]
+    TooLarge { name: String, size: u64, max: u64 },
+    #[error("{0}")]
+    Invalid(#[from] TranscriptError),
+    #[error("a transcript with id {id:?} is already indexed ({file}); give the upload a sidecar with another id")]
+    DuplicateId { id: String, file: String },
+    #[error("{0}")]
+    Index(#[from] IndexError),
+    #[error("could not save the upload: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl IngestError {
+    /// Whether the uploader can fix it (as opposed to a fault of ours).
+    pub fn is_user_error(&self) -> bool {
+        match self {
+            IngestError::TooLarge { .. }
+            | IngestError::Invalid(_)
+            | IngestError::DuplicateId { .. } => true,
+            IngestError::Index(e) => matches!(e, IndexError::Refused(_)),
+            IngestError::Io(_) => false,
+        }
+    }
+}
+
+/// Validates, saves and indexes an upload. `max_bytes` bounds each file.
+pub fn add(
+    engine: &Engine,
+    upload: &Upload,
+    max_bytes: u64,
+    progress: &dyn Fn(Progress),
+) -> Result<BuildReport, IngestError> {
+    for (name, len) in std::iter::once((&upload.filename, upload.bytes.len()))
+        .chain(upload.sidecar.as_ref().map(|s| (&upload.filename, s.len())))
+    {
+        if len as u64 > max_bytes {
+            return Err(IngestError::TooLarge {
+                name: name.clone(),
+                size: len as u64,
+                max: max_bytes,
+            });
+        }
+    }
+    let sidecar = match &upload.sidecar {
+        Some(b) => Some(
+            String::from_utf8(b.clone()).map_err(|_| TranscriptError::Sidecar {
+                path: PathBuf::from(&upload.filename).with_extension("toml"),
+                message: "not valid UTF-8".into(),
+            })?,
+        ),
+        None => None,
+    };
+    let stem = generated_stem(&upload.bytes);
+    let shown = Path::new(&upload.filename);
+    // Parse with the id the saved file will have, so what is validated is
+    // exactly what will be indexed.
+    let parsed = transcript::parse(shown, &stem, &upload.bytes, sidecar.as_deref())?;
+
+    let _guard = engine.build_guard();
+    let loaded = engine.snapshot();
+    if let Some(t) = loaded.generation.catalog.transcript(&parsed.meta.id) {
+        return Err(IngestError::DuplicateId {
+            id: parsed.meta.id.clone(),
+            file: t.file.clone(),
+        });
+    }
+    drop(loaded);
+    let dir = engine.data_dir().transcripts();
+    std::fs::create_dir_all(&dir)?;
+    let txt = dir.join(format!("{stem}.txt"));
+    let toml = dir.join(format!("{stem}.toml"));
+    write_new(&txt, &upload.bytes)?;
+    if let Some(s) = &upload.sidecar {
+        if let Err(e) = write_new(&toml, s) {
+            let _ = std::fs::remove_file(&txt);
+            return Err(e.into());
+        }
+    }
+    match engine.reindex_locked(progress) {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            let _ = std::fs::remove_file(&txt);
+            let _ = std::fs::remove_file(&toml);
+            Err(e.into())
+        }
+    }
+}
+
+/// `upload_<unix seconds>_<content hash>`: unique, safe, sortable.
+fn generated_stem(bytes: &[u8]) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let hash = bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
+    format!("upload_{secs}_{:08x}", hash as u32)
+}
+
+/// Writes a file that must not exist yet, via a temporary name, so a
+/// half-written transcript is never seen by a build.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("part");
+    {
+        let mut f = std::fs::File::create_new(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    if path.exists() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "an upload with the same name exists",
+        ));
+    }
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{EngineOptions, Question};
+
+    const BASE: &str = "論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:不客氣。\n";
+
+    fn engine() -> (tempfile::TempDir, Engine) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("transcripts")).unwrap();
+        std::fs::write(tmp.path().join("transcripts/a.txt"), BASE).unwrap();
+        let e = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
+            .unwrap()
+            .engine;
+        (tmp, e)
+    }
+
+    fn files(tmp: &tempfile::TempDir) -> usize {
+        std::fs::read_dir(tmp.path().join("transcripts"))
+            .unwrap()
+            .count()
+    }
+
+    #[test]
+    fn a_good_upload_is_saved_under_a_generated_name_and_found() {
+        let (tmp, e) = engine();
+        let up = Upload {
+            filename: "../../etc/passwd".into(),
+            bytes: "新論壇\n\n丙:區塊鏈改變結算。\n\n丁:同意。\n\n丙:謝謝。\n\n丁:好。\n"
+                .as_bytes()
+                .to_vec(),
+            sidecar: None,
+        };
+        let report = add(&e, &up, 1000, &|_| {}).unwrap();
+        assert_eq!(report.transcripts.len(), 2);
+        assert_eq!(files(&tmp), 2);
+        let names: Vec<String> = std::fs::read_dir(tmp.path().join("transcripts"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("upload_") && n.ends_with(".txt")),
+            "{names:?}"
+        );
+        let a = e.ask(&Question::new("區塊鏈")).unwrap();
+        assert_eq!(a.hits[0].speaker.as_deref(), Some("丙"));
+    }
+
+    #[test]
+    fn bad_uploads_change_nothing() {
+        let (tmp, e) = engine();
+        let before = e.snapshot().generation.name.clone();
+        let cases = [
+            Upload {
+                filename: "x.txt".into(),
+                bytes: vec![0xff, 0xfe, 0x00],
+                sidecar: None,
+            },
+            Upload {
+                filename: "x.txt".into(),
+                bytes: "沒有講者的文字。".as_bytes().to_vec(),
+                sidecar: None,
+            },
+            Upload {
+                filename: "x.txt".into(),
+                bytes: vec![b'a'; 2000],
+                sidecar: None,
+            },
+            Upload {
+                filename: "x.txt".into(),
+                bytes: BASE.as_bytes().to_vec(),
+                sidecar: Some(b"id = 3".to_vec()),
+            },
+        ];
+        for up in &cases {
+            let err = add(&e, up, 1000, &|_| {}).unwrap_err();
+            assert!(err.is_user_error(), "{err}");
+        }
+        assert_eq!(files(&tmp), 1);
+        assert_eq!(e.snapshot().generation.name, before);
+    }
+}
