@@ -1,0 +1,384 @@
+//! The command line as other tools see it: the `ask --json` contract, exit
+//! codes, `--data`, `--speaker`, hostile questions, refused rebuilds, and an
+//! index build killed at random moments.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_forumbot");
+const BUNDLED_ID: &str = "000_075a307d861b3240";
+
+/// A copy of the bundled data directory, so tests never touch `data/`.
+fn data_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("transcripts");
+    std::fs::create_dir_all(&dst).unwrap();
+    for e in
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/transcripts")).unwrap()
+    {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
+    }
+    tmp
+}
+
+fn forumbot(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("FORUMBOT__DISCORD__TOKEN")
+        .env("FORUMBOT__WEB__PUBLIC_URL", "http://bot.test")
+        .output()
+        .unwrap()
+}
+
+fn ask_json(data: &Path, extra: &[&str], question: &str) -> Value {
+    let mut args = vec!["ask", "--json"];
+    args.extend_from_slice(extra);
+    args.push(question);
+    let out = forumbot(data, &args);
+    assert!(
+        out.status.success(),
+        "ask {question:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "exactly one JSON line: {stdout}"
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
+
+#[test]
+fn ask_json_contract() {
+    let data = data_copy();
+    let v = ask_json(
+        data.path(),
+        &["--limit", "2"],
+        "郭慶覺得未來什麼樣的人才會受青睞?",
+    );
+    assert_eq!(v["query"], "郭慶覺得未來什麼樣的人才會受青睞?");
+    assert_eq!(v["speaker"], "郭慶");
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty() && hits.len() <= 2);
+    let keys = [
+        "transcript",
+        "turn",
+        "paragraph",
+        "speaker",
+        "role",
+        "text",
+        "highlights",
+        "score",
+        "link",
+    ];
+    for h in hits {
+        for k in keys {
+            assert!(h.get(k).is_some(), "hit lacks {k}: {h}");
+        }
+        assert_eq!(h["speaker"], "郭慶");
+        assert_eq!(h["transcript"], BUNDLED_ID);
+        assert_eq!(h["role"], "中國民生銀行北京分行科技部兼數據應用部總經理");
+        let text = h["text"].as_str().unwrap();
+        // Verbatim: the passage is a substring of the transcript file.
+        let source =
+            std::fs::read_to_string(data.path().join(format!("transcripts/{BUNDLED_ID}.txt")))
+                .unwrap();
+        assert!(source.contains(text), "not verbatim: {text}");
+        let n = text.chars().count();
+        for span in h["highlights"].as_array().unwrap() {
+            let (a, b) = (
+                span[0].as_u64().unwrap() as usize,
+                span[1].as_u64().unwrap() as usize,
+            );
+            assert!(a < b && b <= n, "span {a}..{b} outside {n} chars");
+        }
+        let turn = h["turn"].as_u64().unwrap();
+        let link = h["link"].as_str().unwrap();
+        assert!(
+            link.starts_with(&format!(
+                "http://bot.test/t/{BUNDLED_ID}#turn-{turn}:~:text="
+            )),
+            "{link}"
+        );
+    }
+    assert!(hits[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("綜合人才一定會越來越受青睞"));
+    // The matched words are highlighted.
+    let first = &hits[0];
+    let chars: Vec<char> = first["text"].as_str().unwrap().chars().collect();
+    let marked: Vec<String> = first["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            chars[s[0].as_u64().unwrap() as usize..s[1].as_u64().unwrap() as usize]
+                .iter()
+                .collect()
+        })
+        .collect();
+    assert!(marked.iter().any(|m| m.contains("人才")), "{marked:?}");
+}
+
+#[test]
+fn unanswerable_questions_get_no_hits_and_exit_zero() {
+    let data = data_copy();
+    for q in [
+        "今天天氣怎麼樣?",
+        "quantum computing roadmap",
+        "區塊鏈技術的未來",
+        "郭慶怎麼看區塊鏈?",
+        "什麼?",
+    ] {
+        let v = ask_json(data.path(), &[], q);
+        assert_eq!(v["hits"].as_array().unwrap().len(), 0, "{q}: {v}");
+    }
+}
+
+#[test]
+fn speaker_option_restricts_like_a_name_in_the_question() {
+    let data = data_copy();
+    for who in ["周伊麗", "周总", "Zhou Yili", "zhouyili"] {
+        let v = ask_json(data.path(), &["--speaker", who], "創新");
+        assert_eq!(v["speaker"], "周伊麗", "{who}");
+        let hits = v["hits"].as_array().unwrap();
+        assert!(!hits.is_empty(), "{who}");
+        assert!(hits.iter().all(|h| h["speaker"] == "周伊麗"), "{who}: {v}");
+    }
+    let v = ask_json(data.path(), &[], "周伊麗說了什麼?");
+    assert!(v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["speaker"] == "周伊麗"));
+    assert!(!v["hits"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    let data = data_copy();
+    let long = "字".repeat(10_000);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["ask", ""], "empty"),
+        (vec!["ask", "  \t "], "empty"),
+        (vec!["ask", "😀🎉"], "empty"),
+        (vec!["ask", &long], "too long"),
+        (vec!["ask", "--speaker", "某人", "人才"], "unknown speaker"),
+        (
+            vec!["speaker", "某人"],
+            "known speakers: 唐文, 郭慶, 周伊麗, 陳慧菱",
+        ),
+        (vec!["ask", "--limit", "x", "人才"], "invalid value"),
+    ];
+    for (args, want) in cases {
+        let out = forumbot(data.path(), &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+        assert!(
+            out.stdout.is_empty() || !String::from_utf8_lossy(&out.stdout).contains("\"hits\"")
+        );
+    }
+}
+
+#[test]
+fn hostile_questions_never_crash() {
+    let data = data_copy();
+    let questions = [
+        "AND OR ( \"unbalanced",
+        "title:foo^3 OR *",
+        "@everyone <script>alert(1)</script>",
+        "郭慶\u{7}\u{1b}[31m人才",
+        "\u{202e}人才\u{200b}",
+        "營銷😀🎉數據",
+        "ǅ ß İ ﬁ",
+        "\\\\ // ;; ''",
+    ];
+    for q in questions {
+        let out = forumbot(data.path(), &["ask", "--json", q]);
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(2)),
+            "{q:?}: {out:?}"
+        );
+        if out.status.code() == Some(0) {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert!(v["hits"].is_array());
+        }
+    }
+}
+
+#[test]
+fn speaker_summary_json() {
+    let data = data_copy();
+    let out = forumbot(data.path(), &["speaker", "--json", "Chen Huiling"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["speaker"], "陳慧菱");
+    assert_eq!(v["role"], "京東雲市場傳播部高級總監");
+    assert_eq!(v["turns"], 6);
+    let share = v["share"].as_f64().unwrap();
+    assert!(share > 0.05 && share < 0.6, "{share}");
+    let keywords: Vec<&str> = v["keywords"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert!(!keywords.is_empty());
+    for k in &keywords {
+        assert!(
+            !["陳慧菱", "陳總", "的", "什麼"].contains(k),
+            "{keywords:?}"
+        );
+    }
+    let quotes = v["quotes"].as_array().unwrap();
+    assert!((3..=5).contains(&quotes.len()), "{v}");
+    let source =
+        std::fs::read_to_string(data.path().join(format!("transcripts/{BUNDLED_ID}.txt"))).unwrap();
+    let mut last_turn = 0;
+    for q in quotes {
+        assert!(source.contains(q["text"].as_str().unwrap()));
+        let turn = q["turn"].as_u64().unwrap();
+        assert!(turn >= last_turn, "quotes in transcript order");
+        last_turn = turn;
+        assert!(q["link"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("#turn-{turn}")));
+    }
+}
+
+#[test]
+fn index_reports_and_transcripts_lists() {
+    let data = data_copy();
+    let out = forumbot(data.path(), &["index"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("indexed 1 transcript(s)"), "{stdout}");
+    assert!(
+        stdout.contains("唐文 10, 郭慶 5, 周伊麗 4, 陳慧菱 6"),
+        "{stdout}"
+    );
+    let out = forumbot(data.path(), &["transcripts", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["meta"]["id"], BUNDLED_ID);
+    assert_eq!(v[0]["turns"], 25);
+}
+
+fn current(data: &Path) -> String {
+    std::fs::read_to_string(data.join("index/CURRENT")).unwrap()
+}
+
+#[test]
+fn a_refused_rebuild_exits_2_names_every_file_and_keeps_serving() {
+    let data = data_copy();
+    assert!(forumbot(data.path(), &["index"]).status.success());
+    let before = current(data.path());
+    std::fs::write(data.path().join("transcripts/broken.txt"), b"\xff\xfe\xfd").unwrap();
+    std::fs::write(data.path().join("transcripts/empty.txt"), b"").unwrap();
+    let out = forumbot(data.path(), &["index"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("broken.txt, line 1") && stderr.contains("empty.txt"),
+        "{stderr}"
+    );
+    assert_eq!(current(data.path()), before);
+    // `ask` still answers from the previous index, with a warning.
+    let out = forumbot(data.path(), &["ask", "--json", "念力"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("previous index"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["hits"][0]["text"].as_str().unwrap().contains("念力"));
+}
+
+#[test]
+fn a_new_transcript_is_picked_up_automatically() {
+    let data = data_copy();
+    ask_json(data.path(), &[], "念力");
+    std::fs::write(
+        data.path().join("transcripts/extra.txt"),
+        "加場\n\n王小明:量子計算會改變風控模型。\n\n李大華:我同意王小明。\n\n王小明:謝謝。\n",
+    )
+    .unwrap();
+    let v = ask_json(data.path(), &[], "量子計算");
+    assert_eq!(v["hits"][0]["speaker"], "王小明", "{v}");
+    assert_eq!(v["hits"][0]["transcript"], "extra");
+}
+
+/// Writes `n` generated transcripts so a build takes long enough to kill.
+fn big_corpus(n: usize) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("data/transcripts/{BUNDLED_ID}.txt")),
+    )
+    .unwrap();
+    forumbot::bench::gen::generate(
+        &source,
+        &forumbot::bench::gen::GenOptions {
+            transcripts: n,
+            seed: 7,
+        },
+        tmp.path(),
+    )
+    .unwrap();
+    tmp
+}
+
+#[test]
+fn an_index_build_killed_at_any_moment_leaves_a_working_index() {
+    let data = big_corpus(40);
+    let started = std::time::Instant::now();
+    assert!(forumbot(data.path(), &["index"]).status.success());
+    let full = started.elapsed().as_millis() as u64;
+    let original = current(data.path());
+    let mut generations_seen = std::collections::BTreeSet::new();
+    // Kill at spread-out moments of a build, measured on this machine and
+    // build profile: early (parsing), middle (writing segments), late
+    // (commit, rename, swap of CURRENT).
+    for percent in [2u64, 10, 25, 45, 65, 80, 90, 95, 98, 100] {
+        let delay_ms = full * percent / 100;
+        let mut child = Command::new(BIN)
+            .arg("--data")
+            .arg(data.path())
+            .arg("index")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL: no destructor, no cleanup runs
+        let _ = child.wait();
+        let gen = current(data.path());
+        generations_seen.insert(gen.clone());
+        let g = forumbot::index::open(&forumbot::index::DataDir::new(data.path()))
+            .unwrap_or_else(|e| panic!("index broken after kill at {delay_ms} ms: {e}"))
+            .expect("a current generation");
+        assert_eq!(g.manifest.transcripts, 40);
+        assert!(g.reader.searcher().num_docs() > 1000);
+        let out = forumbot(data.path(), &["ask", "--json", "人才"]);
+        assert!(out.status.success(), "ask after kill at {delay_ms} ms");
+    }
+    // The next build cleans up whatever the kills left behind.
+    assert!(forumbot(data.path(), &["index"]).status.success());
+    let leftovers: Vec<PathBuf> = std::fs::read_dir(data.path().join("index"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(generations_seen.contains(&original) || generations_seen.len() > 1);
+}
