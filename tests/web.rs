@@ -1,0 +1,348 @@
+//! The transcript pages, through a real server on port 0: the link of every
+//! answer opens a page whose `turn-N` element holds the quote and the
+//! `:~:text=` start; bad ids get a 404 page; transcript text cannot inject
+//! markup; a reindex publishes a new transcript's page together with its
+//! answers.
+//!
+//! The server is the one `forumbot web` runs ([`forumbot::web::serve_on`]),
+//! the engine is opened on a temporary copy of the data, and links are
+//! built with the server's own address, so they are followed as they are.
+
+use forumbot::{Engine, EngineOptions, Question};
+use percent_encoding::percent_decode_str;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// A served engine on a temporary data directory.
+struct App {
+    base: String,
+    engine: Arc<Engine>,
+    dir: tempfile::TempDir,
+    client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl App {
+    /// Serves a data directory whose `transcripts/` is filled by `fill`.
+    async fn spawn(fill: impl FnOnce(&Path)) -> App {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let transcripts = dir.path().join("transcripts");
+        std::fs::create_dir_all(&transcripts).unwrap();
+        fill(&transcripts);
+        let opts = EngineOptions {
+            public_url: base.clone(),
+            ..EngineOptions::new(dir.path())
+        };
+        let engine = tokio::task::spawn_blocking(move || Engine::open(opts, &|_| {}))
+            .await
+            .unwrap()
+            .expect("the engine opens")
+            .engine;
+        let engine = Arc::new(engine);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(forumbot::web::serve_on(engine.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+        App {
+            base,
+            engine,
+            dir,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// Serves a copy of the bundled transcripts.
+    async fn bundled() -> App {
+        App::spawn(|to| {
+            let from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/transcripts");
+            for e in std::fs::read_dir(from).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_file() {
+                    std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+                }
+            }
+        })
+        .await
+    }
+
+    /// GETs a path or a full URL (its fragment is not sent); status and body.
+    async fn get(&self, path_or_url: &str) -> (u16, String, String) {
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_owned()
+        } else {
+            format!("{}{path_or_url}", self.base)
+        };
+        let r = self.client.get(&url).send().await.unwrap();
+        let status = r.status().as_u16();
+        let kind = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, kind, r.text().await.unwrap())
+    }
+
+    async fn ask(&self, question: &str) -> forumbot::Answer {
+        let engine = self.engine.clone();
+        let q = Question::new(question);
+        tokio::task::spawn_blocking(move || engine.ask(&q))
+            .await
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{question}: {e}"))
+    }
+
+    /// Stops the server and checks it shut down cleanly.
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.server.take().unwrap().await.unwrap().unwrap();
+    }
+}
+
+/// The HTML element whose `id` is `id`, markup included. The pages never
+/// nest an element inside one of the same tag, so the first closing tag
+/// ends it.
+fn element_by_id<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let attr = format!(" id=\"{id}\"");
+    assert!(
+        html.matches(&attr).count() <= 1,
+        "id {id} appears more than once"
+    );
+    let at = html.find(&attr)?;
+    let open = html[..at].rfind('<')?;
+    let tag: String = html[open + 1..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    let close = format!("</{tag}>");
+    let end = at + html[at..].find(&close)? + close.len();
+    Some(&html[open..end])
+}
+
+/// What a reader sees of some markup: tags dropped, entities decoded.
+fn text_of(html: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// HTML escaping as the page must do it, written out independently.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// Follows a hit's link and checks the page shows the quote where it says.
+async fn check_hit_link(app: &App, question: &str, hit: &forumbot::Hit) {
+    let link = &hit.link;
+    let prefix = format!("{}/t/{}#", app.base, hit.transcript);
+    assert!(link.starts_with(&prefix), "{question}: link {link}");
+    let (url, fragment) = link.split_once('#').unwrap();
+    let (anchor, directive) = fragment.split_once(":~:text=").unwrap_or((fragment, ""));
+    assert_eq!(anchor, format!("turn-{}", hit.turn), "{question}: {link}");
+
+    let (status, kind, page) = app.get(url).await;
+    assert_eq!(status, 200, "{question}: {url}");
+    assert!(kind.starts_with("text/html"), "{question}: {kind}");
+    let turn = element_by_id(&page, anchor)
+        .unwrap_or_else(|| panic!("{question}: no element {anchor} on {url}"));
+    assert!(
+        turn.contains(&escaped(&hit.text)),
+        "{question}: {anchor} lacks the quote {:?}",
+        hit.text
+    );
+    let seen = text_of(turn);
+    assert!(seen.contains(&hit.text), "{question}: {anchor} text");
+    let start = percent_decode_str(directive).decode_utf8().unwrap();
+    assert!(!start.is_empty(), "{question}: {link} has no text fragment");
+    assert!(
+        seen.contains(start.as_ref()),
+        "{question}: {anchor} lacks the fragment text {start:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_hit_link_opens_the_turn_holding_its_quote() {
+    let app = App::bundled().await;
+    let questions = [
+        "周伊麗怎麼看客服中心?",
+        "念力",
+        "光大銀行信息科技部有多少人?",
+        "京东云智慧教育发布会",
+        "陳慧菱說了什麼?",
+    ];
+    let mut checked = 0;
+    for q in questions {
+        let answer = app.ask(q).await;
+        assert!(!answer.hits.is_empty(), "{q}: no hits");
+        for hit in &answer.hits {
+            check_hit_link(&app, q, hit).await;
+            checked += 1;
+        }
+    }
+    assert!(checked >= questions.len());
+
+    // The page itself: language, metadata, speakers and the introduction.
+    let (_, _, page) = app.get("/t/000_075a307d861b3240").await;
+    assert!(page.contains("<html lang=\"zh-Hant\">"));
+    assert!(page.contains("<meta name=\"viewport\""));
+    assert!(page.contains("2018網絡金融營銷論壇"));
+    assert!(page.contains("京東雲市場傳播部高級總監"));
+    let intro = element_by_id(&page, "turn-0").expect("turn-0");
+    assert!(text_of(intro).contains("以下為圓桌高峰論壇環節實錄"));
+    assert!(!page.contains("<script"), "the page needs no script");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_hostile_ids_get_a_404_page() {
+    let app = App::bundled().await;
+    for path in [
+        "/t/no-such-transcript",
+        "/t/..%2F..%2Fetc",
+        "/t/..%2F..%2Fetc%2Fpasswd",
+        "/t/%FF%FE",
+        "/t/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "/t/",
+        "/nowhere",
+    ] {
+        let (status, kind, page) = app.get(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+        assert!(page.contains("href=\"/\""), "{path}: no way back");
+        assert!(!page.contains("<script"), "{path} echoed markup");
+    }
+
+    let (status, _, body) = app.get("/healthz").await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with("ok"), "{body}");
+
+    let (status, _, list) = app.get("/").await;
+    assert_eq!(status, 200);
+    assert!(
+        list.contains("<a href=\"/t/000_075a307d861b3240\">"),
+        "{list}"
+    );
+    assert!(list.contains("打好互聯網下半場"));
+    app.stop().await;
+}
+
+const EVIL: &str = "\
+<script>alert(1)</script> 標題
+
+甲:大家好<script>alert(1)</script>,這是\"quotes\" & <b>粗體</b>。
+
+乙:我同意 \"quotes\" & <b> 的說法,也談談營銷。
+
+甲:謝謝。
+";
+
+const EVIL_SIDECAR: &str = r#"
+id = "evil"
+title = "<script>alert(1)</script> \"quotes\" & <b>"
+event = "<img src=x onerror=alert(1)>"
+place = "it's <here>"
+source_url = "javascript:alert(1)"
+lang = "zh-Hant"
+
+[[speakers]]
+name = "甲"
+role = "<i>主持人</i> & \"co\""
+
+[[speakers]]
+name = "乙"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_in_a_transcript_is_shown_not_run() {
+    let app = App::spawn(|dir| {
+        std::fs::write(dir.join("evil.txt"), EVIL).unwrap();
+        std::fs::write(dir.join("evil.toml"), EVIL_SIDECAR).unwrap();
+    })
+    .await;
+    let (status, _, page) = app.get("/t/evil").await;
+    assert_eq!(status, 200);
+    for raw in ["<script", "<b>", "<img", "<i>", "href=\"javascript:"] {
+        assert!(!page.contains(raw), "{raw} reached the page:\n{page}");
+    }
+    // Speech, title (in <title> and <h1>), role, event and place, escaped.
+    assert!(page.contains("大家好&lt;script&gt;alert(1)&lt;/script&gt;,這是&quot;quotes&quot; &amp; &lt;b&gt;粗體&lt;/b&gt;。"));
+    assert!(page.contains(
+        "<title>&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; &lt;b&gt;</title>"
+    ));
+    assert!(page.contains(
+        "<h1>&lt;script&gt;alert(1)&lt;/script&gt; &quot;quotes&quot; &amp; &lt;b&gt;</h1>"
+    ));
+    assert!(page.contains("&lt;i&gt;主持人&lt;/i&gt; &amp; &quot;co&quot;"));
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(page.contains("it&#39;s &lt;here&gt;"));
+    // A non-web source is named as text, never linked.
+    assert!(page.contains("javascript:alert(1)"));
+
+    let (_, _, list) = app.get("/").await;
+    assert!(!list.contains("<script"), "{list}");
+    assert!(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+
+    // A hit on the hostile text still links to a turn holding it verbatim.
+    let answer = app.ask("營銷").await;
+    assert!(!answer.hits.is_empty(), "營銷: no hits");
+    for hit in &answer.hits {
+        check_hit_link(&app, "營銷", hit).await;
+    }
+    app.stop().await;
+}
+
+const FIRST: &str = "小論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n";
+// Without a sidecar a speaker is a name opening two or more lines.
+const SECOND: &str =
+    "第二場\n\n丙:區塊鏈可以用在供應鏈金融。\n\n丁:監管沙盒值得一試。\n\n丙:好的。\n\n丁:謝謝。\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reindex_publishes_the_page_with_the_answers() {
+    let app = App::spawn(|dir| std::fs::write(dir.join("first.txt"), FIRST).unwrap()).await;
+    assert_eq!(app.get("/t/first").await.0, 200);
+    assert_eq!(app.get("/t/second").await.0, 404);
+
+    let transcripts = app.dir.path().join("transcripts");
+    std::fs::write(transcripts.join("second.txt"), SECOND).unwrap();
+    // Not published before the index has it: pages follow the index.
+    assert_eq!(app.get("/t/second").await.0, 404);
+
+    let engine = app.engine.clone();
+    tokio::task::spawn_blocking(move || engine.reindex(&|_| {}))
+        .await
+        .unwrap()
+        .expect("reindex");
+    let (status, _, page) = app.get("/t/second").await;
+    assert_eq!(status, 200);
+    assert!(text_of(element_by_id(&page, "turn-2").unwrap()).contains("監管沙盒值得一試。"));
+    let (_, _, list) = app.get("/").await;
+    assert!(list.contains("href=\"/t/second\""), "{list}");
+
+    let answer = app.ask("監管沙盒").await;
+    assert!(!answer.hits.is_empty(), "監管沙盒: no hits after reindex");
+    for hit in &answer.hits {
+        check_hit_link(&app, "監管沙盒", hit).await;
+    }
+    app.stop().await;
+}
