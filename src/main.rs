@@ -17,7 +17,6 @@ fn main() -> ExitCode {
     if let Some(dir) = &args.data {
         settings.data.dir = dir.clone();
     }
-    init_tracing(&settings);
     // Plain `forumbot`: the bot when a token is set, else the console.
     let command = args.command.unwrap_or_else(|| {
         if settings.discord.token.is_some() {
@@ -28,6 +27,8 @@ fn main() -> ExitCode {
             cli::Command::Console
         }
     });
+    let long_running = matches!(command, cli::Command::Run | cli::Command::Web);
+    init_tracing(&settings, if long_running { "info" } else { "warn" });
     match cli::run(command, &settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => report(&e),
@@ -42,14 +43,15 @@ fn report(e: &CliError) -> ExitCode {
     ExitCode::from(e.exit_code())
 }
 
-fn init_tracing(settings: &Settings) {
+/// `RUST_LOG` wins, then the `log.filter` setting, then `default`: the bot
+/// and the web server log their progress, one-shot commands stay quiet.
+fn init_tracing(settings: &Settings, default: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = std::env::var("RUST_LOG")
         .ok()
         .filter(|s| !s.is_empty())
         .or_else(|| Some(settings.log.filter.clone()).filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "warn".to_owned());
-    // Long-running commands log their progress; one-shot commands stay quiet.
+        .unwrap_or_else(|| default.to_owned());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_writer(std::io::stderr)

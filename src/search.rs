@@ -457,21 +457,39 @@ fn candidate_query(loaded: &Loaded, terms: &[QueryTerm], speakers: &[String]) ->
     ]))
 }
 
-/// How much of `term` the folded passage holds: 1 when it holds the word,
-/// else half the share of its bigrams it holds (a near miss counts a little).
+/// How much of `term` the folded passage holds: 1 when it holds the word;
+/// else partial credit, the better of (a) the share of the word's characters
+/// covered by its jieba parts that the passage holds (年轻人 → 年轻), and (b)
+/// half the share of its bigrams it holds. A near miss counts, a little.
 fn cover(term: &QueryTerm, folded: &str) -> f32 {
     if folded.contains(term.text.as_str()) {
         return 1.0;
     }
-    if term.grams.len() < 2 {
-        return 0.0;
+    let chars = term.text.chars().count();
+    let mut by_parts = 0.0;
+    if chars > 1 && !term.parts.is_empty() {
+        let mut covered = vec![false; chars];
+        for part in term.parts.iter().filter(|p| folded.contains(p.as_str())) {
+            // Mark every place the part stands in the word.
+            for (at, _) in term.text.match_indices(part.as_str()) {
+                let start = term.text[..at].chars().count();
+                for c in covered.iter_mut().skip(start).take(part.chars().count()) {
+                    *c = true;
+                }
+            }
+        }
+        by_parts = 0.8 * covered.iter().filter(|&&c| c).count() as f32 / chars as f32;
     }
-    let held = term
-        .grams
-        .iter()
-        .filter(|g| folded.contains(g.as_str()))
-        .count();
-    0.5 * held as f32 / term.grams.len() as f32
+    let mut by_grams = 0.0;
+    if term.grams.len() >= 2 {
+        let held = term
+            .grams
+            .iter()
+            .filter(|g| folded.contains(g.as_str()))
+            .count();
+        by_grams = 0.5 * held as f32 / term.grams.len() as f32;
+    }
+    f32::max(by_parts, by_grams)
 }
 
 /// Answers `q` against one loaded generation.
@@ -686,6 +704,28 @@ mod tests {
         // Characters that mean something in a text directive are encoded.
         let l = link("http://h", "a", 1, "a-b&c");
         assert!(l.ends_with("text=a%2Db%26c"), "{l}");
+    }
+
+    fn term(text: &str, parts: &[&str]) -> QueryTerm {
+        QueryTerm {
+            text: text.into(),
+            weight: 1.0,
+            parts: parts.iter().map(|p| p.to_string()).collect(),
+            grams: text::bigrams(text).into_iter().map(|g| g.0).collect(),
+        }
+    }
+
+    #[test]
+    fn cover_gives_full_partial_and_no_credit() {
+        assert_eq!(cover(&term("青睐", &[]), "越来越受青睐"), 1.0);
+        // The part 年轻 covers two of 年轻人's three characters.
+        let young = term("年轻人", &["年轻"]);
+        let c = cover(&young, "年轻的时候借贷多");
+        assert!((c - 0.8 * 2.0 / 3.0).abs() < 1e-6, "{c}");
+        // Bigrams alone: half credit for the share held.
+        let c = cover(&term("互联网金融", &[]), "互联网的发展");
+        assert!((c - 0.5 * 2.0 / 4.0).abs() < 1e-6, "{c}");
+        assert_eq!(cover(&term("区块链", &["区块"]), "银行的数据"), 0.0);
     }
 
     #[test]
