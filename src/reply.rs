@@ -279,13 +279,13 @@ pub fn summary(s: &SpeakerSummary) -> Reply {
             inline: false,
         });
     }
-    for q in &s.quotes {
+    for (i, q) in s.quotes.iter().enumerate() {
         let link = format!("\n[第 {} 輪]({})", q.turn, q.link);
         let room = limits::FIELD_VALUE
             .saturating_sub(link.chars().count() + 4)
             .max(40);
         fields.push(Field {
-            name: "「」".into(),
+            name: format!("引文 · Quote {}", i + 1),
             value: format!(
                 "「{}」{link}",
                 escape_markdown(&truncate(&q.text, room / 2))

@@ -11,6 +11,7 @@
 use crate::search::{link, EngineOptions, Loaded};
 use crate::text::{fold_str, is_stop_word, is_wordlike};
 use crate::transcript::sentence_ends;
+use jieba_rs::{KeywordExtract, KeywordExtractConfig, TfIdf};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use tantivy::collector::DocSetCollector;
@@ -48,6 +49,83 @@ pub enum SummaryError {
 }
 
 const KEYWORDS: usize = 8;
+
+/// Words of everyday speech that are frequent in any talk and name no topic:
+/// never keywords (question words are already out via `is_stop_word`).
+const GENERIC_WORDS: &[&str] = &[
+    "可能",
+    "事情",
+    "东西",
+    "肯定",
+    "问题",
+    "方式",
+    "时候",
+    "方面",
+    "情况",
+    "一些",
+    "这样",
+    "那样",
+    "非常",
+    "特别",
+    "其实",
+    "现在",
+    "当中",
+    "最后",
+    "比如",
+    "就是",
+    "还是",
+    "已经",
+    "一定",
+    "需要",
+    "进行",
+    "通过",
+    "今天",
+    "这种",
+    "那种",
+    "所以",
+    "因为",
+    "如果",
+    "然后",
+    "包括",
+    "不同",
+    "相关",
+    "一样",
+    "地方",
+    "部分",
+    "过程",
+    "作为",
+    "希望",
+    "知道",
+    "时代",
+    "刚才",
+    "刚刚",
+    "第一",
+    "第二",
+    "第三",
+    "首先",
+    "其次",
+    "同时",
+    "目前",
+    "实际上",
+    "来说",
+    "来讲",
+    "方法",
+    "做法",
+    "一种",
+    "很多",
+    "更多",
+    "不会",
+    "不能",
+    "能够",
+    "出来",
+    "起来",
+    "看到",
+    "提到",
+    "说到",
+    "讲到",
+    "关注",
+    "变化",
+];
 const MAX_QUOTES: usize = 5;
 const MIN_QUOTES: usize = 3;
 /// Sentences shorter than this say too little to quote; longer ones are
@@ -113,28 +191,58 @@ pub fn speaker(
             && folded.chars().count() >= 2
             && !is_stop_word(folded)
             && !names.contains(folded)
+            && !GENERIC_WORDS.contains(&folded)
             && !folded.chars().all(|c| c.is_ascii_digit())
     };
-    let mut tf: HashMap<String, (usize, String)> = HashMap::new();
+    // jieba-rs's TF-IDF, with an IDF dictionary of this corpus (document
+    // frequency over passages, from the index) instead of jieba's general one,
+    // so the words that set the speaker apart in these forums come first.
+    // jieba's part-of-speech tags keep content words: locatives and adverbs
+    // (当中, 最后) are common in speech and say nothing about a topic.
+    let mut originals: HashMap<String, String> = HashMap::new();
+    let mut folded_text = String::new();
     for p in &passages {
         for w in g.analyzer.cut_words(&p.text) {
             if is_keyword(&w.text) {
-                let e = tf
+                originals
                     .entry(w.text)
-                    .or_insert_with(|| (0, p.text[w.original].to_owned()));
-                e.0 += 1;
+                    .or_insert_with(|| p.text[w.original].to_owned());
             }
         }
+        folded_text.push_str(&fold_str(&p.text));
+        folded_text.push('\n');
     }
-    let n = searcher.num_docs().max(1) as f32;
-    let mut scored: Vec<(f32, String)> = Vec::new();
-    for (folded, (count, original)) in tf {
-        let df = searcher.doc_freq(&Term::from_field_text(g.fields.text, &folded))? as f32;
-        let idf = ((n + 1.0) / (df + 1.0)).ln() + 1.0;
-        scored.push((count as f32 * idf, original));
+    let n = searcher.num_docs().max(1) as f64;
+    let mut idf_dict = String::new();
+    for folded in originals.keys() {
+        let df = searcher.doc_freq(&Term::from_field_text(g.fields.text, folded))? as f64;
+        idf_dict.push_str(&format!(
+            "{folded} {}\n",
+            ((n + 1.0) / (df + 1.0)).ln() + 1.0
+        ));
     }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    let keywords = scored.into_iter().take(KEYWORDS).map(|x| x.1).collect();
+    let mut config = KeywordExtractConfig::builder()
+        .min_keyword_length(2)
+        .use_hmm(true);
+    for stop in names.iter() {
+        config = config.add_stop_word(stop.clone());
+    }
+    let tfidf = TfIdf::new(Some(&mut idf_dict.as_bytes()), config.build());
+    let content_tags = [
+        "n", "nz", "ns", "nt", "vn", "v", "eng", "l", "i", "j", "an", "nw",
+    ];
+    let keywords = tfidf
+        .extract_keywords(
+            g.analyzer.jieba(),
+            &folded_text,
+            KEYWORDS * 3,
+            content_tags.iter().map(|t| t.to_string()).collect(),
+        )
+        .into_iter()
+        .filter(|k| is_keyword(&k.keyword))
+        .filter_map(|k| originals.get(&k.keyword).cloned())
+        .take(KEYWORDS)
+        .collect();
 
     // Sentences, then TextRank.
     let mut sentences: Vec<(usize, &str)> = Vec::new();

@@ -414,6 +414,11 @@ impl Analyzer {
             .collect()
     }
 
+    /// The segmenter itself, for jieba's own keyword extraction.
+    pub fn jieba(&self) -> &Jieba {
+        &self.jieba
+    }
+
     /// One default cut of already folded text.
     pub fn cut_folded<'a>(&self, folded: &'a str) -> Vec<&'a str> {
         self.jieba
