@@ -1,16 +1,334 @@
-//! Local console (issue 4): placeholder until it lands.
+//! The local console (`forumbot console`): the bot's commands typed on a
+//! terminal or piped in, one per line, each reply printed as it would read
+//! in Discord. Replies come from [`crate::discord::replies`], the same code
+//! the Discord commands use, rendered with [`reply::to_text`].
+//!
+//! Commands: `/ask [--speaker NAME] [--limit N] QUESTION`, `/more`,
+//! `/speaker NAME`, `/transcripts`, `/reindex [PATH [SIDECAR]]`, `/help`,
+//! `/quit`; a line without a leading `/` is a question. Errors print the
+//! reply a Discord user would get and the console keeps reading.
 
-use crate::search::Engine;
+use crate::discord::replies;
+use crate::ingest::Upload;
+use crate::reply::{self, Reply};
+use crate::search::{Engine, Question};
 use crate::settings::Settings;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 use std::sync::Arc;
 
-/// Reads commands from `input`, writes replies to `output`.
+/// One parsed console line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    Ask {
+        question: String,
+        speaker: Option<String>,
+        limit: Option<usize>,
+    },
+    More,
+    Speaker(String),
+    Transcripts,
+    Reindex {
+        path: Option<String>,
+        sidecar: Option<String>,
+    },
+    Help,
+    Quit,
+    Empty,
+    /// Not a command; the message says what is wrong.
+    Invalid(String),
+}
+
+/// What only the console has, shown above the bot's help.
+const CONSOLE_HELP: &str = "console: a line without a leading / is a question; \
+/ask [--speaker NAME] [--limit N] QUESTION; /more shows the next quotes; \
+/reindex [PATH [SIDECAR]] rebuilds or adds a transcript file; /quit or end of input exits.";
+
+const USAGE_ASK: &str = "usage: /ask [--speaker NAME] [--limit N] QUESTION";
+
+/// Reads one line of input.
+pub fn parse(line: &str) -> Line {
+    let line = line.trim();
+    if line.is_empty() {
+        return Line::Empty;
+    }
+    let Some(rest) = line.strip_prefix('/') else {
+        return Line::Ask {
+            question: line.to_owned(),
+            speaker: None,
+            limit: None,
+        };
+    };
+    let (command, args) = match rest.split_once(char::is_whitespace) {
+        Some((c, a)) => (c, a.trim()),
+        None => (rest, ""),
+    };
+    match command {
+        "ask" => parse_ask(args),
+        "more" => Line::More,
+        "speaker" if args.is_empty() => {
+            Line::Invalid("usage: /speaker NAME (name, alias or pinyin)".into())
+        }
+        "speaker" => Line::Speaker(args.to_owned()),
+        "transcripts" => Line::Transcripts,
+        "reindex" => {
+            let mut words = args.split_whitespace();
+            let path = words.next().map(str::to_owned);
+            let sidecar = words.next().map(str::to_owned);
+            if words.next().is_some() {
+                return Line::Invalid("usage: /reindex [PATH [SIDECAR]]".into());
+            }
+            Line::Reindex { path, sidecar }
+        }
+        "help" => Line::Help,
+        "quit" | "exit" => Line::Quit,
+        other => Line::Invalid(format!(
+            "unknown command /{other}: type /help for the commands, or a question without a leading /"
+        )),
+    }
+}
+
+fn parse_ask(args: &str) -> Line {
+    let mut speaker = None;
+    let mut limit = None;
+    let mut rest = args;
+    loop {
+        let (word, after) = match rest.split_once(char::is_whitespace) {
+            Some((w, a)) => (w, a.trim_start()),
+            None => (rest, ""),
+        };
+        match word {
+            "--speaker" | "--limit" => {
+                let (value, after) = match after.split_once(char::is_whitespace) {
+                    Some((v, a)) => (v, a.trim_start()),
+                    None => (after, ""),
+                };
+                if value.is_empty() {
+                    return Line::Invalid(format!("{word} needs a value; {USAGE_ASK}"));
+                }
+                if word == "--speaker" {
+                    speaker = Some(value.to_owned());
+                } else {
+                    match value.parse::<usize>() {
+                        Ok(n) if n >= 1 => limit = Some(n),
+                        _ => {
+                            return Line::Invalid(format!(
+                                "--limit takes a number from 1; {USAGE_ASK}"
+                            ))
+                        }
+                    }
+                }
+                rest = after;
+            }
+            _ => break,
+        }
+    }
+    if rest.is_empty() {
+        return Line::Invalid(format!("the question is empty; {USAGE_ASK}"));
+    }
+    Line::Ask {
+        question: rest.to_owned(),
+        speaker,
+        limit,
+    }
+}
+
+/// Reads commands from `input`, writes replies to `output`, until `/quit`
+/// or the end of the input.
 pub fn run(
-    _engine: Arc<Engine>,
-    _settings: &Settings,
-    _input: impl BufRead,
-    _output: impl Write,
+    engine: Arc<Engine>,
+    settings: &Settings,
+    input: impl BufRead,
+    mut output: impl Write,
 ) -> anyhow::Result<()> {
-    anyhow::bail!("the console is not built yet")
+    // A prompt helps a person at a terminal and would litter piped output,
+    // so it goes to stderr and only when stdin is a terminal.
+    let prompt = std::io::stdin().is_terminal();
+    let mut session = Session {
+        engine,
+        default_limit: settings.search.default_limit,
+        max_upload_bytes: settings.discord.max_upload_bytes,
+        last: None,
+    };
+    let show_prompt = || {
+        if prompt {
+            eprint!("forumbot> ");
+            let _ = std::io::stderr().flush();
+        }
+    };
+    show_prompt();
+    for line in input.lines() {
+        let line = line?;
+        let r = match parse(&line) {
+            Line::Quit => break,
+            Line::Empty => None,
+            parsed => Some(session.reply(parsed)),
+        };
+        if let Some(r) = r {
+            output.write_all(reply::to_text(&r).as_bytes())?;
+            output.flush()?;
+        }
+        show_prompt();
+    }
+    Ok(())
+}
+
+struct Session {
+    engine: Arc<Engine>,
+    default_limit: usize,
+    max_upload_bytes: u64,
+    /// The last question that had more hits, with the next page's offset.
+    last: Option<Question>,
+}
+
+impl Session {
+    fn reply(&mut self, line: Line) -> Reply {
+        let (result, during) = match line {
+            Line::Ask {
+                question,
+                speaker,
+                limit,
+            } => {
+                let q = Question {
+                    text: question,
+                    speaker,
+                    limit: limit.unwrap_or(self.default_limit),
+                    offset: 0,
+                };
+                (self.ask(q), "answering a question")
+            }
+            Line::More => match self.last.clone() {
+                Some(q) => (self.ask(q), "paging"),
+                None => (
+                    Ok(reply::user_error(
+                        "nothing more to show: the last answer had no further quotes; ask another question",
+                    )),
+                    "paging",
+                ),
+            },
+            Line::Speaker(name) => (
+                replies::speaker(&self.engine, &name),
+                "summarising a speaker",
+            ),
+            Line::Transcripts => (Ok(replies::transcripts(&self.engine)), "listing"),
+            Line::Reindex { path, sidecar } => (self.reindex(path, sidecar), "reindexing"),
+            Line::Help => (
+                Ok(Reply {
+                    content: Some(CONSOLE_HELP.to_owned()),
+                    ..replies::help()
+                }),
+                "help",
+            ),
+            Line::Invalid(message) => (Ok(reply::user_error(&message)), "parsing"),
+            Line::Quit | Line::Empty => (Ok(Reply::default()), "nothing"),
+        };
+        result.unwrap_or_else(|e| replies::internal(&e, during))
+    }
+
+    fn ask(&mut self, q: Question) -> anyhow::Result<Reply> {
+        let r = replies::ask(&self.engine, &q)?;
+        self.last = r.more.as_ref().map(|m| Question {
+            offset: m.offset,
+            ..q.clone()
+        });
+        Ok(r)
+    }
+
+    fn reindex(&self, path: Option<String>, sidecar: Option<String>) -> anyhow::Result<Reply> {
+        let upload = match path {
+            None => None,
+            Some(path) => {
+                let bytes = match read_limited(Path::new(&path), self.max_upload_bytes) {
+                    Ok(b) => b,
+                    Err(message) => return Ok(reply::user_error(&message)),
+                };
+                let sidecar = match sidecar {
+                    None => None,
+                    Some(s) => match read_limited(Path::new(&s), self.max_upload_bytes) {
+                        Ok(b) => Some(b),
+                        Err(message) => return Ok(reply::user_error(&message)),
+                    },
+                };
+                let filename = Path::new(&path)
+                    .file_name()
+                    .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+                Some(Upload {
+                    filename,
+                    bytes,
+                    sidecar,
+                })
+            }
+        };
+        replies::reindex(&self.engine, "console", upload, self.max_upload_bytes)
+    }
+}
+
+/// Reads a file the user named, refusing one over `max` bytes before reading it.
+fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{shown} is not a file"));
+    }
+    if meta.len() > max {
+        return Err(format!(
+            "{shown} is too large ({} bytes; at most {max} bytes)",
+            meta.len()
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_parse_into_commands() {
+        assert_eq!(
+            parse("郭慶怎麼看人才?"),
+            Line::Ask {
+                question: "郭慶怎麼看人才?".into(),
+                speaker: None,
+                limit: None
+            }
+        );
+        assert_eq!(
+            parse("/ask --speaker 周伊麗 --limit 2 客服 中心"),
+            Line::Ask {
+                question: "客服 中心".into(),
+                speaker: Some("周伊麗".into()),
+                limit: Some(2)
+            }
+        );
+        assert_eq!(
+            parse("  /speaker  Guo Qing "),
+            Line::Speaker("Guo Qing".into())
+        );
+        assert_eq!(
+            parse("/reindex a.txt a.toml"),
+            Line::Reindex {
+                path: Some("a.txt".into()),
+                sidecar: Some("a.toml".into())
+            }
+        );
+        assert_eq!(
+            parse("/reindex"),
+            Line::Reindex {
+                path: None,
+                sidecar: None
+            }
+        );
+        assert_eq!(parse("/quit"), Line::Quit);
+        assert_eq!(parse("   "), Line::Empty);
+        for bad in [
+            "/ask",
+            "/ask --limit x 問題",
+            "/ask --speaker",
+            "/speaker",
+            "/nope",
+        ] {
+            assert!(matches!(parse(bad), Line::Invalid(_)), "{bad}");
+        }
+    }
 }

@@ -1,0 +1,246 @@
+//! The slash commands. Each is thin: check who may do it and how often,
+//! compute the [`Reply`] with [`super::replies`] (off the async threads when
+//! it touches the index), and send it with [`super::convert`].
+//!
+//! The first paragraph of each doc comment is the command's description in
+//! Discord (at most 100 characters); zh-TW and zh-CN localisations sit beside
+//! it. Names stay ASCII so they are typed the same in every locale.
+
+use super::{convert, download, replies, Context, Data, Error};
+use crate::ingest::Upload;
+use crate::reply::{self, truncate, Reply};
+use crate::search::Question;
+use serenity::all::{Attachment, AutocompleteChoice, CreateAutocompleteResponse};
+use std::time::{Duration, Instant};
+
+/// How long a question may take before the bot defers (Discord allows 3 s
+/// for the first response; the rest is margin for the network).
+const ANSWER_BEFORE_DEFER: Duration = Duration::from_millis(1500);
+/// Largest `limit` people may ask for on Discord (five embeds read well).
+pub const MAX_LIMIT: u8 = 5;
+
+/// Every command the bot registers.
+pub fn all() -> Vec<poise::Command<Data, Error>> {
+    vec![ask(), speaker(), transcripts(), reindex(), help()]
+}
+
+/// Sends `r` with no buttons.
+async fn send(ctx: Context<'_>, r: &Reply) -> Result<(), Error> {
+    ctx.send(convert::create_reply(r, Vec::new())).await?;
+    Ok(())
+}
+
+/// Speakers matching what was typed, in either script, by alias or pinyin.
+async fn complete_speaker(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    let loaded = ctx.data().engine.snapshot();
+    let choices = loaded
+        .speakers
+        .suggest(partial, 25)
+        .into_iter()
+        .map(|i| {
+            let e = &loaded.speakers.entries[i];
+            let label = match e.role() {
+                Some(role) => format!("{} · {role}", e.name),
+                None => e.name.clone(),
+            };
+            // Choice names and values are limited to 100 characters.
+            AutocompleteChoice::new(truncate(&label, 100), truncate(&e.name, 100))
+        })
+        .collect();
+    CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Ask about the forum; the answer quotes the transcripts word for word.
+///
+/// Write the question in Traditional or Simplified Chinese (e.g. 郭慶怎麼看人才?);
+/// name a speaker in it or pick one in `speaker`. Each answer is a verbatim
+/// quote with its speaker and a link to the turn; "More" shows the next page.
+#[poise::command(
+    slash_command,
+    description_localized("zh-TW", "詢問論壇內容;回答一律逐字引用逐字稿原文。"),
+    description_localized("zh-CN", "询问论坛内容;回答一律逐字引用逐字稿原文。")
+)]
+pub async fn ask(
+    ctx: Context<'_>,
+    #[description = "Your question, e.g. 郭慶怎麼看人才?"]
+    #[description_localized("zh-TW", "你的問題,例如:郭慶怎麼看人才?")]
+    #[description_localized("zh-CN", "你的问题,例如:郭庆怎么看人才?")]
+    #[max_length = 300]
+    question: String,
+    #[description = "Only quotes of this speaker"]
+    #[description_localized("zh-TW", "只引用這位講者的發言")]
+    #[description_localized("zh-CN", "只引用这位讲者的发言")]
+    #[autocomplete = "complete_speaker"]
+    speaker: Option<String>,
+    #[description = "How many quotes (1-5)"]
+    #[description_localized("zh-TW", "引用幾段(1–5)")]
+    #[description_localized("zh-CN", "引用几段(1–5)")]
+    #[min = 1]
+    #[max = 5]
+    limit: Option<u8>,
+) -> Result<(), Error> {
+    let data = ctx.data();
+    let asker = ctx.author().id.get();
+    if let Err(wait) = data.limiter.check(asker, Instant::now()) {
+        tracing::debug!(user = asker, "rate limited");
+        return send(ctx, &replies::rate_limited(wait)).await;
+    }
+    let q = Question {
+        text: question,
+        speaker,
+        limit: limit.map_or(data.default_limit, |l| l.clamp(1, MAX_LIMIT) as usize),
+        offset: 0,
+    };
+    tracing::debug!(user = asker, "question");
+    let engine = data.engine.clone();
+    let asked = q.clone();
+    let mut task = tokio::task::spawn_blocking(move || replies::ask(&engine, &asked));
+    let r = match tokio::time::timeout(ANSWER_BEFORE_DEFER, &mut task).await {
+        Ok(done) => done??,
+        Err(_) => {
+            // Slow (a loaded machine): acknowledge now, follow up later.
+            ctx.defer().await?;
+            task.await??
+        }
+    };
+    let buttons = match &r.more {
+        Some(more) => {
+            let key = data.pages.insert(&q, Instant::now());
+            convert::pager(asker, key, q.offset, q.limit, Some(more))
+        }
+        None => Vec::new(),
+    };
+    ctx.send(convert::create_reply(&r, buttons)).await?;
+    Ok(())
+}
+
+/// A speaker's role, turns, keywords and key quotes, all from the transcripts.
+///
+/// Type a name, alias or pinyin (郭慶, 郭總, Guo Qing); the suggestions list
+/// the matching speakers.
+#[poise::command(
+    slash_command,
+    description_localized("zh-TW", "講者摘要:身分、發言輪數、關鍵詞與代表性引文。"),
+    description_localized("zh-CN", "讲者摘要:身份、发言轮数、关键词与代表性引文。")
+)]
+pub async fn speaker(
+    ctx: Context<'_>,
+    #[description = "Name, alias or pinyin"]
+    #[description_localized("zh-TW", "姓名、別名或拼音")]
+    #[description_localized("zh-CN", "姓名、别名或拼音")]
+    #[autocomplete = "complete_speaker"]
+    name: String,
+) -> Result<(), Error> {
+    let engine = ctx.data().engine.clone();
+    // Unknown names are answered at once and privately; a deferred answer
+    // would be public.
+    if !replies::knows_speaker(&engine, &name) {
+        return send(ctx, &replies::speaker(&engine, &name)?).await;
+    }
+    ctx.defer().await?;
+    let r = tokio::task::spawn_blocking(move || replies::speaker(&engine, &name)).await??;
+    send(ctx, &r).await
+}
+
+/// The transcripts the bot can quote: title, date, speakers, turns, link.
+#[poise::command(
+    slash_command,
+    description_localized("zh-TW", "已收錄的逐字稿:標題、日期、講者、發言輪數與連結。"),
+    description_localized("zh-CN", "已收录的逐字稿:标题、日期、讲者、发言轮数与链接。")
+)]
+pub async fn transcripts(ctx: Context<'_>) -> Result<(), Error> {
+    send(ctx, &replies::transcripts(&ctx.data().engine)).await
+}
+
+/// Moderators: rebuild the index, or add an uploaded transcript (UTF-8 text).
+///
+/// Without a file the index is rebuilt from the transcripts directory. With a
+/// file (and optionally its TOML sidecar) the transcript is checked first and
+/// refused with the line and reason if it is not valid; a refused file
+/// changes nothing.
+#[poise::command(
+    slash_command,
+    default_member_permissions = "MANAGE_GUILD",
+    description_localized("zh-TW", "版主:重建索引,或上傳新的逐字稿(UTF-8 文字檔)。"),
+    description_localized("zh-CN", "版主:重建索引,或上传新的逐字稿(UTF-8 文本文件)。")
+)]
+pub async fn reindex(
+    ctx: Context<'_>,
+    #[description = "A transcript to add (UTF-8 .txt)"]
+    #[description_localized("zh-TW", "要加入的逐字稿(UTF-8 .txt)")]
+    #[description_localized("zh-CN", "要加入的逐字稿(UTF-8 .txt)")]
+    file: Option<Attachment>,
+    #[description = "Its metadata sidecar (.toml), optional"]
+    #[description_localized("zh-TW", "逐字稿的中繼資料(.toml),可省略")]
+    #[description_localized("zh-CN", "逐字稿的元数据(.toml),可省略")]
+    sidecar: Option<Attachment>,
+) -> Result<(), Error> {
+    let data = ctx.data();
+    let author = ctx.author();
+    let who = format!("{} ({})", author.name, author.id);
+    let member = match ctx {
+        poise::Context::Application(actx) => actx.interaction.member.as_deref(),
+        poise::Context::Prefix(_) => None,
+    };
+    if !super::permissions::member_is_moderator(member, &data.moderator_role_ids) {
+        tracing::info!(who, "refused /reindex: not a moderator");
+        return send(ctx, &replies::not_a_moderator()).await;
+    }
+    if file.is_none() && sidecar.is_some() {
+        return send(
+            ctx,
+            &reply::user_error(
+                "只有中繼資料,沒有逐字稿:請同時附上 file。\nA sidecar needs its transcript: attach the transcript as `file` too.",
+            ),
+        )
+        .await;
+    }
+    // Downloading and indexing take a while; Discord wants an answer in 3 s.
+    ctx.defer_ephemeral().await?;
+    let max = data.max_upload_bytes;
+    let upload = match &file {
+        None => None,
+        Some(file) => {
+            let fetched = match download::attachment(&data.http, file, max).await {
+                Ok(bytes) => match &sidecar {
+                    None => Ok((bytes, None)),
+                    Some(s) => download::attachment(&data.http, s, max)
+                        .await
+                        .map(|side| (bytes, Some(side))),
+                },
+                Err(e) => Err(e),
+            };
+            match fetched {
+                Ok((bytes, sidecar)) => Some(Upload {
+                    filename: file.filename.clone(),
+                    bytes,
+                    sidecar,
+                }),
+                Err(e) if e.is_user_error() => {
+                    tracing::info!(who, file = %file.filename, reason = %e, "upload refused");
+                    return send(ctx, &reply::user_error(&e.to_string())).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    tracing::info!(
+        who,
+        file = file.as_ref().map(|f| f.filename.as_str()),
+        "reindex requested"
+    );
+    let engine = data.engine.clone();
+    let r =
+        tokio::task::spawn_blocking(move || replies::reindex(&engine, &who, upload, max)).await??;
+    send(ctx, &r).await
+}
+
+/// How to ask, in Chinese and English.
+#[poise::command(
+    slash_command,
+    description_localized("zh-TW", "使用說明:怎麼問、有哪些指令。"),
+    description_localized("zh-CN", "使用说明:怎么问、有哪些指令。")
+)]
+pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
+    send(ctx, &replies::help()).await
+}

@@ -1,0 +1,183 @@
+//! Gateway events that are not slash commands: messages that mention the bot
+//! (answered like `/ask`, as a reply to the message) and presses of the
+//! "more" buttons (only the person who asked may page).
+
+use super::convert::{self, PageButton};
+use super::{replies, Data, Error};
+use crate::reply::{self, Reply};
+use crate::search::Question;
+use serenity::all::{
+    ComponentInteraction, CreateActionRow, CreateInteractionResponse,
+    CreateInteractionResponseMessage, FullEvent, Interaction, Message,
+};
+use std::time::Instant;
+
+type FrameworkContext<'a> = poise::FrameworkContext<'a, Data, Error>;
+
+pub async fn handle(fw: FrameworkContext<'_>, event: &FullEvent) -> Result<(), Error> {
+    match event {
+        FullEvent::Ready { data_about_bot } => {
+            tracing::info!(
+                bot = %data_about_bot.user.name,
+                guilds = data_about_bot.guilds.len(),
+                "connected to Discord"
+            );
+        }
+        FullEvent::Message { new_message } => on_message(fw, new_message).await,
+        FullEvent::InteractionCreate {
+            interaction: Interaction::Component(press),
+        } => on_press(fw, press).await,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The question in a message that mentions the bot (`<@id>` or `<@!id>`),
+/// without the mention; `None` when the bot is not mentioned in the text.
+pub fn question_in(content: &str, bot_id: u64) -> Option<String> {
+    let forms = [format!("<@{bot_id}>"), format!("<@!{bot_id}>")];
+    if !forms.iter().any(|f| content.contains(f.as_str())) {
+        return None;
+    }
+    let mut text = content.to_owned();
+    for f in &forms {
+        text = text.replace(f.as_str(), " ");
+    }
+    Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+async fn on_message(fw: FrameworkContext<'_>, msg: &Message) {
+    if msg.author.bot {
+        return;
+    }
+    let Some(text) = question_in(&msg.content, fw.bot_id().get()) else {
+        return;
+    };
+    let data = fw.user_data;
+    let asker = msg.author.id.get();
+    let (r, question) = if text.is_empty() {
+        (
+            Reply {
+                ephemeral: false,
+                ..replies::help()
+            },
+            None,
+        )
+    } else if let Err(wait) = data.limiter.check(asker, Instant::now()) {
+        tracing::debug!(user = asker, "rate limited");
+        (replies::rate_limited(wait), None)
+    } else {
+        let q = Question {
+            text,
+            speaker: None,
+            limit: data.default_limit,
+            offset: 0,
+        };
+        let engine = data.engine.clone();
+        let asked = q.clone();
+        let answered = tokio::task::spawn_blocking(move || replies::ask(&engine, &asked)).await;
+        match answered {
+            Ok(Ok(r)) => (r, Some(q)),
+            Ok(Err(e)) => (replies::internal(&e, "answering a mention"), None),
+            Err(e) => (
+                replies::internal(&anyhow::Error::new(e), "answering a mention"),
+                None,
+            ),
+        }
+    };
+    let buttons = match (&r.more, &question) {
+        (Some(more), Some(q)) => {
+            let key = data.pages.insert(q, Instant::now());
+            convert::pager(asker, key, 0, q.limit, Some(more))
+        }
+        _ => Vec::new(),
+    };
+    let message = convert::channel_message(&r, buttons).reference_message(msg);
+    if let Err(e) = msg
+        .channel_id
+        .send_message(&fw.serenity_context.http, message)
+        .await
+    {
+        let _ = replies::internal(&anyhow::Error::new(e), "replying to a mention");
+    }
+}
+
+async fn on_press(fw: FrameworkContext<'_>, press: &ComponentInteraction) {
+    let Some(button) = PageButton::parse(&press.data.custom_id) else {
+        return;
+    };
+    let (r, buttons) = page(fw.user_data, press.user.id.get(), button).await;
+    // A page replaces the one shown; a refusal is a private new message.
+    let update = !r.ephemeral;
+    respond(fw, press, convert::interaction_message(&r, buttons), update).await;
+}
+
+/// The page a button asks for, with the buttons to go on from there.
+async fn page(data: &Data, presser: u64, button: PageButton) -> (Reply, Vec<CreateActionRow>) {
+    if presser != button.owner {
+        let refusal = reply::user_error(
+            "只有提問的人可以翻頁;請用 /ask 問你自己的問題。\nOnly the person who asked can page through these answers: ask your own with /ask.",
+        );
+        return (refusal, Vec::new());
+    }
+    let Some(mut q) = data.pages.get(button.key, Instant::now()) else {
+        let expired = reply::user_error(
+            "這個按鈕已過期,請再問一次。\nThis button has expired: ask again with /ask.",
+        );
+        return (expired, Vec::new());
+    };
+    q.offset = button.offset;
+    let engine = data.engine.clone();
+    let asked = q.clone();
+    let r = match tokio::task::spawn_blocking(move || replies::ask(&engine, &asked)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => replies::internal(&e, "paging"),
+        Err(e) => replies::internal(&anyhow::Error::new(e), "paging"),
+    };
+    if r.ephemeral {
+        return (r, Vec::new());
+    }
+    let buttons = convert::pager(button.owner, button.key, q.offset, q.limit, r.more.as_ref());
+    (r, buttons)
+}
+
+/// Answers a press: updates the message in place (`update`), or sends a new
+/// message (refusals, which are ephemeral).
+async fn respond(
+    fw: FrameworkContext<'_>,
+    press: &ComponentInteraction,
+    message: CreateInteractionResponseMessage,
+    update: bool,
+) {
+    let response = if update {
+        CreateInteractionResponse::UpdateMessage(message)
+    } else {
+        CreateInteractionResponse::Message(message)
+    };
+    if let Err(e) = press
+        .create_response(&fw.serenity_context.http, response)
+        .await
+    {
+        let _ = replies::internal(&anyhow::Error::new(e), "answering a button");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_found_and_stripped() {
+        assert_eq!(
+            question_in("<@42> 郭慶怎麼看人才?", 42).as_deref(),
+            Some("郭慶怎麼看人才?")
+        );
+        assert_eq!(
+            question_in("請問 <@!42>  客服中心 <@42>", 42).as_deref(),
+            Some("請問 客服中心")
+        );
+        assert_eq!(question_in("<@42>", 42).as_deref(), Some(""));
+        assert_eq!(question_in("<@43> 你好", 42), None);
+        assert_eq!(question_in("大家好", 42), None);
+    }
+}

@@ -1,0 +1,50 @@
+//! Who may run moderator commands (`/reindex`). Discord hides the command
+//! from members without Manage Server (`default_member_permissions`), but a
+//! server admin can change that per channel or role, so the bot decides again
+//! on every call from what the interaction itself carries.
+
+use serenity::model::id::RoleId;
+use serenity::model::Permissions;
+
+/// Whether a member with these channel permissions and roles is a moderator:
+/// Manage Server or Administrator, or one of the configured roles.
+pub fn is_moderator(
+    permissions: Option<Permissions>,
+    roles: &[RoleId],
+    moderator_role_ids: &[u64],
+) -> bool {
+    let by_permission =
+        permissions.is_some_and(|p| p.contains(Permissions::MANAGE_GUILD) || p.administrator());
+    let by_role = roles.iter().any(|r| moderator_role_ids.contains(&r.get()));
+    by_permission || by_role
+}
+
+/// The interaction's member, if any (none in a DM: nobody moderates a DM).
+pub fn member_is_moderator(
+    member: Option<&serenity::model::guild::Member>,
+    moderator_role_ids: &[u64],
+) -> bool {
+    member.is_some_and(|m| is_moderator(m.permissions, &m.roles, moderator_role_ids))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_or_role_makes_a_moderator() {
+        let everyday = Permissions::SEND_MESSAGES | Permissions::USE_APPLICATION_COMMANDS;
+        let role = RoleId::new(42);
+        assert!(!is_moderator(Some(everyday), &[], &[42]));
+        assert!(!is_moderator(None, &[RoleId::new(7)], &[42]));
+        assert!(is_moderator(Some(everyday), &[role], &[42]));
+        assert!(is_moderator(
+            Some(everyday | Permissions::MANAGE_GUILD),
+            &[],
+            &[]
+        ));
+        assert!(is_moderator(Some(Permissions::ADMINISTRATOR), &[], &[]));
+        // Manage Messages is not enough: reindexing changes the whole server's bot.
+        assert!(!is_moderator(Some(Permissions::MANAGE_MESSAGES), &[], &[]));
+    }
+}

@@ -1,0 +1,1070 @@
+//! End to end: the real bot (`forumbot::discord::start`, the same code
+//! `forumbot run` runs) connects to the local Discord of
+//! `support::fake_discord` through `discord.api_base`, with an engine on a
+//! temporary copy of `data/transcripts`, and every test drives it with
+//! gateway events and asserts on the JSON the bot sent back.
+//!
+//! Logs of every test in this binary go to one in-memory buffer (serenity,
+//! poise and forumbot at debug level), never to the terminal; the token
+//! test reads it. Set `TEST_LOG=1` to also print that buffer when a test's
+//! bot is shut down.
+
+mod support;
+
+use forumbot::discord::{self, BotHandle};
+use forumbot::search::{Engine, Question};
+use forumbot::settings::Settings;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use support::fake_discord::{
+    callback, everyday_permissions, opt, BuiltInteraction, FakeAttachment, FakeDiscord, Invoker,
+    RecordedRequest, DEFAULT_TIMEOUT, EPHEMERAL, TEST_TOKEN,
+};
+
+const MEMBER: u64 = 900_000_000_000_000_001;
+const OTHER: u64 = 900_000_000_000_000_002;
+const MODERATOR: u64 = 900_000_000_000_000_003;
+const ROLE_MODERATOR: u64 = 900_000_000_000_000_004;
+/// A role the settings name as moderators.
+const MOD_ROLE: u64 = 800_000_000_000_000_001;
+const TRANSCRIPT: &str = "000_075a307d861b3240";
+
+// ---------------------------------------------------------------------------
+// Logs
+
+/// Everything logged in this test binary. A global subscriber is the only
+/// one that sees the bot's own tasks and serenity's shard threads.
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&buffer);
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "warn,serenity=debug,poise=debug,forumbot=debug",
+            ))
+            .with_ansi(false)
+            .with_writer(move || LogWriter(Arc::clone(&sink)))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+        buffer
+    })
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn captured_logs() -> String {
+    String::from_utf8_lossy(&logs().lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+// ---------------------------------------------------------------------------
+// A running bot
+
+struct Running {
+    /// `None` only while dropping; see `Drop`.
+    fake: Option<FakeDiscord>,
+    bot: Option<BotHandle>,
+    engine: Arc<Engine>,
+    dir: tempfile::TempDir,
+}
+
+fn repo_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/transcripts")
+}
+
+fn copy_transcripts(to: &Path) {
+    let dest = to.join("transcripts");
+    std::fs::create_dir_all(&dest).unwrap();
+    for entry in std::fs::read_dir(repo_data()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, dest.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+fn settings_for(fake: &FakeDiscord, dir: &Path) -> Settings {
+    let mut s = Settings::load_with_env(None, |_| None).expect("default settings");
+    s.data.dir = dir.to_owned();
+    s.web.enabled = false;
+    s.discord.api_base = fake.base_url();
+    s.discord.token = Some(SecretString::from(TEST_TOKEN));
+    s.discord.guild_id = fake.guild_id();
+    s.discord.moderator_role_ids = vec![MOD_ROLE];
+    // Tests ask many questions as one user; the rate-limit test turns it on.
+    s.discord.rate_limit_questions = 0;
+    s
+}
+
+async fn start() -> Running {
+    start_with(|_| {}).await
+}
+
+/// Starts a fake Discord and the real bot against it, with the settings
+/// changed by `tune`, and waits until the commands are registered.
+async fn start_with(tune: impl FnOnce(&mut Settings)) -> Running {
+    logs();
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    copy_transcripts(dir.path());
+    let mut settings = settings_for(&fake, dir.path());
+    tune(&mut settings);
+    let options = settings.engine_options();
+    let engine = tokio::task::spawn_blocking(move || Engine::open(options, &|_| {}))
+        .await
+        .unwrap()
+        .expect("engine opens")
+        .engine;
+    let engine = Arc::new(engine);
+    let bot = discord::start(settings, engine.clone())
+        .await
+        .expect("bot starts");
+    fake.wait_until_ready(DEFAULT_TIMEOUT).await;
+    let guild_commands = format!(
+        "/api/v10/applications/{}/guilds/{}/commands",
+        fake.application_id(),
+        fake.guild_id()
+    );
+    fake.wait_for(
+        |r| r.method == "PUT" && r.path == guild_commands,
+        DEFAULT_TIMEOUT,
+    )
+    .await;
+    Running {
+        fake: Some(fake),
+        bot: Some(bot),
+        engine,
+        dir,
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A failed test drops the fake while the bot still runs, and
+        // serenity then retries the closed gateway without yielding, which
+        // holds the runtime's shutdown for about 40 s. Keeping the fake up
+        // until the runtime drops both makes a failure fail fast.
+        if self.bot.is_some() {
+            std::mem::forget(self.fake.take());
+        }
+    }
+}
+
+impl Running {
+    fn fake(&self) -> &FakeDiscord {
+        self.fake.as_ref().expect("running")
+    }
+
+    /// Sends an interaction and returns the request that carries the bot's
+    /// message: the callback, or the follow-up after a deferral. Insists the
+    /// first response came within Discord's 3 s.
+    async fn answer(&self, built: &BuiltInteraction) -> RecordedRequest {
+        self.fake().send_interaction(&built.json).await;
+        let first = self
+            .fake()
+            .wait_for_callback(&built.id, DEFAULT_TIMEOUT)
+            .await;
+        assert_eq!(first.status, 204, "{first:?}");
+        let since = first.since_interaction.expect("callback timing");
+        assert!(
+            since < Duration::from_secs(3),
+            "first response after {since:?}"
+        );
+        if first.callback_type() == Some(callback::DEFERRED_CHANNEL_MESSAGE) {
+            self.fake()
+                .wait_for_followup(&built.token, DEFAULT_TIMEOUT)
+                .await
+        } else {
+            first
+        }
+    }
+
+    async fn ask(&self, question: &str, who: &Invoker) -> RecordedRequest {
+        let built = self
+            .fake()
+            .slash_command("ask", opt::string("question", question), who);
+        self.answer(&built).await
+    }
+
+    /// Nothing unexpected was requested and nothing was refused (a second
+    /// acknowledgement, a follow-up before a deferral, a late answer…), and
+    /// no message the bot sent could ping anybody.
+    fn assert_clean(&self) {
+        for r in self.fake().requests() {
+            let carries_message = r.is_followup()
+                || r.is_channel_message()
+                || r.is_edit_original()
+                || matches!(
+                    r.callback_type(),
+                    Some(callback::CHANNEL_MESSAGE | callback::UPDATE_MESSAGE)
+                );
+            if carries_message {
+                assert_no_pings(&r);
+            }
+        }
+        let unexpected = self.fake().unexpected_requests();
+        assert!(
+            unexpected.is_empty(),
+            "unexpected requests:\n{}",
+            self.fake().describe_requests()
+        );
+        let refused = self.fake().error_responses();
+        assert!(
+            refused.is_empty(),
+            "refused requests:\n{}",
+            self.fake().describe_requests()
+        );
+    }
+
+    async fn shut_down(mut self) {
+        self.assert_clean();
+        let bot = self.bot.take().expect("running");
+        tokio::time::timeout(Duration::from_secs(15), bot.shutdown())
+            .await
+            .expect("shutdown in time")
+            .expect("clean shutdown");
+        self.fake().wait_until_disconnected(DEFAULT_TIMEOUT).await;
+        if std::env::var_os("TEST_LOG").is_some() {
+            eprintln!("{}", captured_logs());
+        }
+    }
+
+    fn transcript_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.path().join("transcripts"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+fn description(answer: &RecordedRequest, embed: usize) -> &str {
+    answer.embeds()[embed]["description"].as_str().unwrap_or("")
+}
+
+fn author(answer: &RecordedRequest, embed: usize) -> &str {
+    answer.embeds()[embed]["author"]["name"]
+        .as_str()
+        .unwrap_or("")
+}
+
+fn assert_no_pings(answer: &RecordedRequest) {
+    assert!(answer.pings_nobody(), "{}", answer.body);
+    assert_eq!(
+        answer.allowed_mentions().unwrap()["parse"],
+        json!([]),
+        "{}",
+        answer.body
+    );
+}
+
+/// The `custom_id`s of the buttons on a message.
+fn buttons(message: &Value) -> Vec<String> {
+    message["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().into_iter().flatten())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_registered_with_localisations() {
+    let bot = start().await;
+    let fake = bot.fake();
+
+    // guild_id is set: registered in that guild only, so they appear at once.
+    assert!(fake.registered_commands().is_empty());
+    let commands = fake.registered_guild_commands(fake.guild_id());
+    let mut names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["ask", "help", "reindex", "speaker", "transcripts"]);
+
+    for c in &commands {
+        let name = c["name"].as_str().unwrap();
+        assert!(name.is_ascii(), "{name}");
+        let d = c["description"].as_str().unwrap();
+        assert!(!d.is_empty() && d.chars().count() <= 100, "{name}: {d}");
+        for locale in ["zh-TW", "zh-CN"] {
+            let l = c["description_localizations"][locale].as_str();
+            assert!(
+                l.is_some_and(|l| !l.is_empty() && l.chars().count() <= 100),
+                "/{name} has no {locale} description: {c}"
+            );
+            for o in c["options"].as_array().into_iter().flatten() {
+                assert!(o["name"].as_str().unwrap().is_ascii());
+                assert!(
+                    o["description_localizations"][locale].is_string(),
+                    "/{name} {} has no {locale} description",
+                    o["name"]
+                );
+            }
+        }
+    }
+    let find = |n: &str| commands.iter().find(|c| c["name"] == n).unwrap();
+    let ask = find("ask");
+    assert_eq!(
+        ask["description_localizations"]["zh-TW"],
+        "詢問論壇內容;回答一律逐字引用逐字稿原文。"
+    );
+    assert_eq!(
+        ask["description_localizations"]["zh-CN"],
+        "询问论坛内容;回答一律逐字引用逐字稿原文。"
+    );
+    let option = |c: &Value, n: &str| {
+        c["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(option(ask, "question")["required"], json!(true));
+    assert_eq!(option(ask, "speaker")["autocomplete"], json!(true));
+    assert_eq!(option(ask, "limit")["min_value"].as_f64(), Some(1.0));
+    assert_eq!(option(ask, "limit")["max_value"].as_f64(), Some(5.0));
+    assert_eq!(option(find("speaker"), "name")["autocomplete"], json!(true));
+    // Manage Server (1 << 5): Discord hides /reindex from everybody else.
+    assert_eq!(find("reindex")["default_member_permissions"], json!("32"));
+    assert_eq!(option(find("reindex"), "file")["type"], json!(11));
+    assert!(find("help")["default_member_permissions"].is_null());
+
+    // /help and /transcripts.
+    let help = bot
+        .answer(&fake.slash_command("help", Value::Null, &Invoker::member(MEMBER)))
+        .await;
+    assert!(help.is_ephemeral());
+    assert!(help.all_text().contains("/ask"), "{}", help.all_text());
+    assert!(help.all_text().contains("verbatim quotes"));
+    assert_no_pings(&help);
+    let list = bot
+        .answer(&fake.slash_command("transcripts", Value::Null, &Invoker::member(MEMBER)))
+        .await;
+    assert!(!list.is_ephemeral());
+    let text = list.all_text();
+    assert!(text.contains("已收錄 1 份逐字稿"), "{text}");
+    assert!(text.contains("2018-08-31"), "{text}");
+    assert!(text.contains("郭慶(5)"), "{text}");
+    assert!(text.contains(&format!("/t/{TRANSCRIPT})")), "{text}");
+    assert_no_pings(&list);
+
+    bot.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_quotes_the_speaker_in_either_script_or_says_it_is_not_covered() {
+    let bot = start().await;
+    let member = Invoker::member(MEMBER);
+
+    // Traditional.
+    let a = bot.ask("周伊麗怎麼看客服中心?", &member).await;
+    assert_eq!(a.callback_type(), Some(callback::CHANNEL_MESSAGE));
+    assert!(!a.is_ephemeral());
+    assert_no_pings(&a);
+    assert_eq!(a.embeds()[0]["title"], "周伊麗怎麼看客服中心?");
+    assert_eq!(author(&a, 0), "周伊麗 · 中國光大銀行電子銀行部副總經理");
+    let d = description(&a, 0);
+    assert!(d.starts_with("> "), "{d}");
+    assert!(d.contains("**客服中心**"), "{d}");
+    assert!(d.contains("將會是銀行的一個很重要、很核心的部門"), "{d}");
+    assert!(
+        d.contains(&format!(
+            "[查看原文 · 第 12 輪](http://127.0.0.1:8080/t/{TRANSCRIPT}#turn-12"
+        )),
+        "{d}"
+    );
+    // Only 周伊麗 is quoted, and there is a next page.
+    for i in 0..a.embeds().len() {
+        assert!(author(&a, i).starts_with("周伊麗"), "{}", author(&a, i));
+    }
+    assert_eq!(buttons(a.message()).len(), 1);
+
+    // Simplified.
+    let a = bot.ask("金融业为什么对营销新技术很敏感", &member).await;
+    assert_eq!(author(&a, 0), "唐文 · 主持人,《輕營銷》作者、氫原子CEO");
+    let d = description(&a, 0);
+    assert!(d.contains("是一個很有意思的行業"), "{d}");
+    assert!(d.contains("**敏感**"), "{d}");
+    assert!(d.contains(&format!("/t/{TRANSCRIPT}#turn-1")), "{d}");
+    assert_no_pings(&a);
+
+    // Not covered: says so, quotes nothing.
+    let a = bot.ask("今天天氣怎麼樣?", &member).await;
+    assert!(!a.is_ephemeral());
+    let text = a.all_text();
+    assert!(text.contains("The transcripts do not cover this"), "{text}");
+    assert!(!description(&a, 0).contains("> "), "{text}");
+    assert!(buttons(a.message()).is_empty());
+
+    // @everyone in a question pings nobody.
+    let a = bot.ask("@everyone 郭慶怎麼看人才?", &member).await;
+    assert_no_pings(&a);
+    assert_eq!(a.embeds()[0]["title"], "@everyone 郭慶怎麼看人才?");
+    assert!(author(&a, 0).starts_with("郭慶"), "{}", a.all_text());
+
+    // The speaker option (an alias) and the limit.
+    let built = bot.fake().slash_command(
+        "ask",
+        json!([
+            opt::string("question", "客服"),
+            opt::string("speaker", "週總"),
+            opt::integer("limit", 1)
+        ]),
+        &member,
+    );
+    let a = bot.answer(&built).await;
+    assert_eq!(a.embeds().len(), 1);
+    assert!(author(&a, 0).starts_with("周伊麗"));
+
+    // User errors are private and say what to do.
+    let built = bot.fake().slash_command(
+        "ask",
+        json!([
+            opt::string("question", "人才"),
+            opt::string("speaker", "王小明")
+        ]),
+        &member,
+    );
+    let a = bot.answer(&built).await;
+    assert!(a.is_ephemeral());
+    assert!(a.all_text().contains("unknown speaker"), "{}", a.all_text());
+    assert!(a.all_text().contains("郭慶"), "{}", a.all_text());
+    let a = bot.ask("???", &member).await;
+    assert!(a.is_ephemeral());
+    assert!(
+        a.all_text().contains("the question is empty"),
+        "{}",
+        a.all_text()
+    );
+
+    bot.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autocomplete_offers_matching_speakers() {
+    let bot = start().await;
+    let member = Invoker::member(MEMBER);
+    let cases = [
+        ("speaker", "name", "chen", vec!["陳慧菱"]),
+        ("speaker", "name", "周", vec!["周伊麗"]),
+        ("speaker", "name", "陈", vec!["陳慧菱"]),
+        ("speaker", "name", "郭總", vec!["郭慶"]),
+        ("ask", "speaker", "guo", vec!["郭慶"]),
+        (
+            "speaker",
+            "name",
+            "",
+            vec!["唐文", "郭慶", "周伊麗", "陳慧菱"],
+        ),
+        ("speaker", "name", "zzz", vec![]),
+    ];
+    for (command, option, typed, expected) in cases {
+        let options = if command == "ask" {
+            json!([opt::string("question", "人才"), opt::focused(option, typed)])
+        } else {
+            json!([opt::focused(option, typed)])
+        };
+        let built = bot.fake().autocomplete(command, options, &member);
+        bot.fake().send_interaction(&built.json).await;
+        let a = bot
+            .fake()
+            .wait_for_callback(&built.id, DEFAULT_TIMEOUT)
+            .await;
+        assert_eq!(a.callback_type(), Some(callback::AUTOCOMPLETE_RESULT));
+        let mut values: Vec<&str> = a
+            .choices()
+            .iter()
+            .map(|c| c["value"].as_str().unwrap())
+            .collect();
+        let mut expected = expected.clone();
+        if typed.is_empty() {
+            values.sort_unstable();
+            expected.sort_unstable();
+        }
+        assert_eq!(values, expected, "/{command} {option}:{typed:?}");
+        assert!(a.choices().len() <= 25);
+        for c in a.choices() {
+            let name = c["name"].as_str().unwrap();
+            assert!(name.chars().count() <= 100);
+            assert!(name.starts_with(c["value"].as_str().unwrap()), "{name}");
+        }
+    }
+    bot.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speaker_is_deferred_then_summarised() {
+    let bot = start().await;
+    let member = Invoker::member(MEMBER);
+
+    let built = bot
+        .fake()
+        .slash_command("speaker", opt::string("name", "郭總"), &member);
+    let summary = bot.answer(&built).await;
+    let deferral = bot
+        .fake()
+        .wait_for_callback(&built.id, DEFAULT_TIMEOUT)
+        .await;
+    assert_eq!(
+        deferral.callback_type(),
+        Some(callback::DEFERRED_CHANNEL_MESSAGE)
+    );
+    assert_eq!(deferral.flags() & EPHEMERAL, 0);
+    assert!(summary.is_followup());
+    assert_no_pings(&summary);
+    let e = &summary.embeds()[0];
+    assert_eq!(
+        e["title"],
+        "郭慶 · 中國民生銀行北京分行科技部兼數據應用部總經理"
+    );
+    let fields = e["fields"].as_array().unwrap();
+    let field = |n: &str| {
+        fields
+            .iter()
+            .find(|f| f["name"] == n)
+            .map(|f| f["value"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(field("發言 · Turns").as_deref(), Some("5"));
+    assert!(field("關鍵詞 · Keywords").is_some_and(|k| !k.is_empty()));
+    let quotes: Vec<&Value> = fields.iter().filter(|f| f["name"] == "「」").collect();
+    assert!((3..=5).contains(&quotes.len()), "{e}");
+    for q in quotes {
+        assert!(
+            q["value"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("/t/{TRANSCRIPT}#turn-")),
+            "{q}"
+        );
+    }
+
+    // Pinyin works too; an unknown name is answered privately at once.
+    let built = bot
+        .fake()
+        .slash_command("speaker", opt::string("name", "Chen Huiling"), &member);
+    assert!(bot.answer(&built).await.all_text().contains("陳慧菱"));
+    let built = bot
+        .fake()
+        .slash_command("speaker", opt::string("name", "王小明"), &member);
+    let a = bot.answer(&built).await;
+    assert_eq!(a.callback_type(), Some(callback::CHANNEL_MESSAGE));
+    assert!(a.is_ephemeral());
+    assert!(a.all_text().contains("unknown speaker"), "{}", a.all_text());
+
+    bot.shut_down().await;
+}
+
+/// A small valid transcript, and its sidecar.
+const NEW_TRANSCRIPT: &str = "區塊鏈論壇\n\n王大明:區塊鏈技術會改變跨境結算的方式。\n\n李小華:我同意,跨境結算的成本會大幅下降。\n\n王大明:監管沙盒讓試點更快。\n\n李小華:謝謝大家。\n";
+const NEW_SIDECAR: &str = "title = \"區塊鏈與跨境結算\"\ndate = \"2024-05-01\"\n\n[[speakers]]\nname = \"王大明\"\nrole = \"區塊鏈研究員\"\n\n[[speakers]]\nname = \"李小華\"\nrole = \"支付公司產品經理\"\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_is_refused_to_members_who_are_not_moderators() {
+    let bot = start().await;
+    let fake = bot.fake();
+    let files_before = bot.transcript_files();
+    let generation = bot.engine.snapshot().generation.name.clone();
+
+    // The command is hidden from them, but a member who calls it anyway
+    // (an admin may have changed the overrides) is refused by the bot.
+    let upload = fake.attachment("new.txt", NEW_TRANSCRIPT.as_bytes(), "text/plain");
+    let built = fake
+        .slash_command(
+            "reindex",
+            opt::attachment("file", &upload.id),
+            &Invoker::member(MEMBER),
+        )
+        .with_attachment(&upload);
+    let a = bot.answer(&built).await;
+    assert_eq!(a.callback_type(), Some(callback::CHANNEL_MESSAGE));
+    assert!(a.is_ephemeral());
+    assert!(a.all_text().contains("Only moderators"), "{}", a.all_text());
+    assert_no_pings(&a);
+    // Refused before anything was fetched or changed.
+    assert!(fake
+        .requests()
+        .iter()
+        .all(|r| !r.path.starts_with("/files/")));
+    assert_eq!(bot.transcript_files(), files_before);
+    assert_eq!(bot.engine.snapshot().generation.name, generation);
+
+    // Manage Messages is not Manage Server.
+    let almost = Invoker::member(OTHER)
+        .with_permissions(everyday_permissions() | serenity::all::Permissions::MANAGE_MESSAGES);
+    let a = bot
+        .answer(&fake.slash_command("reindex", Value::Null, &almost))
+        .await;
+    assert!(a.is_ephemeral() && a.all_text().contains("Only moderators"));
+
+    // From a DM there is no member, so no moderator.
+    let a = bot
+        .answer(
+            &fake
+                .slash_command("reindex", Value::Null, &Invoker::moderator(MODERATOR))
+                .in_dm(fake.next_id()),
+        )
+        .await;
+    assert!(a.is_ephemeral() && a.all_text().contains("Only moderators"));
+
+    // A configured moderator role is enough: rebuild from the directory.
+    let by_role = Invoker::member(ROLE_MODERATOR).with_roles(&[MOD_ROLE]);
+    let built = fake.slash_command("reindex", Value::Null, &by_role);
+    let a = bot.answer(&built).await;
+    let deferral = fake.wait_for_callback(&built.id, DEFAULT_TIMEOUT).await;
+    assert_eq!(
+        deferral.callback_type(),
+        Some(callback::DEFERRED_CHANNEL_MESSAGE)
+    );
+    assert_eq!(deferral.flags() & EPHEMERAL, EPHEMERAL);
+    assert!(a.is_ephemeral());
+    let text = a.all_text();
+    assert!(text.contains("Reindexed"), "{text}");
+    assert!(
+        text.contains("唐文 10、郭慶 5、周伊麗 4、陳慧菱 6"),
+        "{text}"
+    );
+    assert_ne!(bot.engine.snapshot().generation.name, generation);
+    assert!(captured_logs().contains("refused /reindex: not a moderator"));
+
+    bot.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_indexed_or_refused_with_the_reason() {
+    let bot = start_with(|s| s.discord.max_upload_bytes = 4_000).await;
+    let fake = bot.fake();
+    let moderator = Invoker::moderator(MODERATOR);
+    let reindex = |file: &FakeAttachment, sidecar: Option<&FakeAttachment>| {
+        let mut options = vec![opt::attachment("file", &file.id)];
+        options.extend(sidecar.map(|s| opt::attachment("sidecar", &s.id)));
+        let built = fake
+            .slash_command("reindex", json!(options), &moderator)
+            .with_attachment(file);
+        match sidecar {
+            Some(s) => built.with_attachment(s),
+            None => built,
+        }
+    };
+
+    // Malformed files are refused with the reason, and change nothing.
+    let files_before = bot.transcript_files();
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        (
+            "latin1.txt",
+            b"title\n\nA: ok\n\xe9t\xe9\n".to_vec(),
+            "line 4: not valid UTF-8",
+        ),
+        (
+            "nobody.txt",
+            "這段文字沒有任何講者。\n\n也沒有發言。\n"
+                .as_bytes()
+                .to_vec(),
+            "no speaker turn found",
+        ),
+        ("big.txt", "字".repeat(2_000).into_bytes(), "too large"),
+    ];
+    for (name, bytes, reason) in cases {
+        let file = fake.attachment(name, bytes, "text/plain");
+        let built = reindex(&file, None);
+        let a = bot.answer(&built).await;
+        assert!(a.is_followup() && a.is_ephemeral(), "{name}");
+        let text = a.all_text();
+        assert!(text.contains(reason), "{name}: {text}");
+        assert!(text.contains(name), "{name}: {text}");
+        assert_no_pings(&a);
+    }
+    // The oversized file was refused from its declared size, never fetched.
+    assert!(fake
+        .requests()
+        .iter()
+        .all(|r| !r.path.ends_with("/big.txt")));
+    assert_eq!(bot.transcript_files(), files_before);
+    let old = bot.ask("周伊麗怎麼看客服中心?", &moderator).await;
+    assert!(author(&old, 0).starts_with("周伊麗"));
+
+    // A good transcript with its sidecar is indexed and then answers.
+    let file = fake.attachment("區塊鏈.txt", NEW_TRANSCRIPT.as_bytes(), "text/plain");
+    let sidecar = fake.attachment("區塊鏈.toml", NEW_SIDECAR.as_bytes(), "application/toml");
+    let built = reindex(&file, Some(&sidecar));
+    let a = bot.answer(&built).await;
+    assert!(a.is_ephemeral());
+    let text = a.all_text();
+    assert!(text.contains("Transcript added"), "{text}");
+    assert!(text.contains("新增 · New: 區塊鏈與跨境結算"), "{text}");
+    assert!(text.contains("王大明 2、李小華 2"), "{text}");
+    // Saved under a generated name, with its sidecar.
+    let files = bot.transcript_files();
+    assert_eq!(files.len(), files_before.len() + 2, "{files:?}");
+    assert!(files
+        .iter()
+        .any(|f| f.starts_with("upload_") && f.ends_with(".txt")));
+    assert!(!files.iter().any(|f| f.contains("區塊鏈")));
+
+    let a = bot.ask("區塊鏈怎麼改變跨境結算?", &moderator).await;
+    assert_eq!(author(&a, 0), "王大明 · 區塊鏈研究員");
+    assert!(
+        description(&a, 0)
+            .replace("**", "")
+            .contains("區塊鏈技術會改變跨境結算的方式"),
+        "{}",
+        a.all_text()
+    );
+    // The old transcript still answers.
+    let a = bot.ask("周伊麗怎麼看客服中心?", &moderator).await;
+    assert!(author(&a, 0).starts_with("周伊麗"));
+
+    let logged = captured_logs();
+    assert!(
+        logged.contains("indexed an uploaded transcript") && logged.contains("區塊鏈.txt"),
+        "who reindexed what is logged"
+    );
+    bot.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_gets_the_answer_as_a_reply() {
+    let bot = start().await;
+    let fake = bot.fake();
+
+    // Not mentioned: no answer.
+    fake.send_message_create(&fake.message_create("郭慶怎麼看人才?", false))
+        .await;
+    fake.assert_no_request(|r| r.is_channel_message(), Duration::from_millis(300))
+        .await;
+
+    let message = fake.message_create("@everyone 郭慶怎麼看人才?", true);
+    fake.send_message_create(&message).await;
+    let reply = fake
+        .wait_for_channel_message(fake.channel_id(), DEFAULT_TIMEOUT)
+        .await;
+    assert_eq!(
+        reply.body["message_reference"]["message_id"], message["id"],
+        "{}",
+        reply.body
+    );
+    assert_no_pings(&reply);
+    assert!(
+        author(&reply, 0).starts_with("郭慶"),
+        "{}",
+        reply.all_text()
+    );
+    assert!(description(&reply, 0).contains("**人才**"));
+    let replies = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_channel_message())
+        .count();
+    assert_eq!(replies, 1);
+
+    // A bare mention gets the help.
+    let mark = fake.mark();
+    fake.send_message_create(&fake.message_create("", true))
+        .await;
+    let reply = fake
+        .wait_for_since(mark, |r| r.is_channel_message(), DEFAULT_TIMEOUT)
+        .await;
+    assert!(reply.all_text().contains("/ask"), "{}", reply.all_text());
+    assert_no_pings(&reply);
+
+    bot.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_questions_are_all_answered() {
+    let bot = start().await;
+    let fake = bot.fake();
+    let questions = [
+        ("周伊麗怎麼看客服中心?", "周伊麗"),
+        ("金融业为什么对营销新技术很敏感", "唐文"),
+        ("郭慶怎麼看人才?", "郭慶"),
+    ];
+    let built: Vec<(BuiltInteraction, &str)> = (0..50)
+        .map(|i| {
+            let (q, who) = questions[i % questions.len()];
+            let asker = Invoker::member(MEMBER + 100 + i as u64);
+            (
+                fake.slash_command("ask", opt::string("question", q), &asker),
+                who,
+            )
+        })
+        .collect();
+    futures::future::join_all(built.iter().map(|(b, _)| fake.send_interaction(&b.json))).await;
+    for (b, who) in &built {
+        let first = fake.wait_for_callback(&b.id, Duration::from_secs(20)).await;
+        let a = if first.callback_type() == Some(callback::DEFERRED_CHANNEL_MESSAGE) {
+            fake.wait_for_followup(&b.token, Duration::from_secs(20))
+                .await
+        } else {
+            first
+        };
+        assert!(!a.is_ephemeral(), "{}", a.all_text());
+        assert!(author(&a, 0).starts_with(who), "{}", a.all_text());
+        assert_no_pings(&a);
+    }
+    let callbacks = fake.requests().iter().filter(|r| r.is_callback()).count();
+    assert_eq!(callbacks, 50);
+    bot.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_pages_for_the_asker_and_refuses_everybody_else() {
+    let bot = start().await;
+    let fake = bot.fake();
+    let asker = Invoker::member(MEMBER);
+    let built = fake.slash_command(
+        "ask",
+        json!([
+            opt::string("question", "周伊麗怎麼看客服中心?"),
+            opt::integer("limit", 2)
+        ]),
+        &asker,
+    );
+    let first = bot.answer(&built).await;
+    assert_eq!(first.embeds().len(), 2);
+    let shown = fake.original_response(&built.token).unwrap();
+    let ids = buttons(&shown);
+    assert_eq!(ids.len(), 1, "{shown}");
+    assert!(ids[0].starts_with(&format!("more:{MEMBER}:")), "{}", ids[0]);
+    assert!(ids[0].ends_with(":2"), "{}", ids[0]);
+
+    // Somebody else: a private refusal, the message stays as it is.
+    let press = fake
+        .component(&ids[0], &Invoker::member(OTHER))
+        .with_message(shown.clone());
+    fake.send_interaction(&press.json).await;
+    let refusal = fake.wait_for_callback(&press.id, DEFAULT_TIMEOUT).await;
+    assert_eq!(refusal.callback_type(), Some(callback::CHANNEL_MESSAGE));
+    assert!(refusal.is_ephemeral());
+    assert!(refusal.all_text().contains("Only the person who asked"));
+    assert_no_pings(&refusal);
+    let message_id = shown["id"].as_str().unwrap();
+    assert_eq!(fake.message(message_id).unwrap()["embeds"], shown["embeds"]);
+
+    // The asker: the next page replaces this one, with a way back.
+    let press = fake.component(&ids[0], &asker).with_message(shown.clone());
+    fake.send_interaction(&press.json).await;
+    let update = fake.wait_for_callback(&press.id, DEFAULT_TIMEOUT).await;
+    assert_eq!(update.callback_type(), Some(callback::UPDATE_MESSAGE));
+    assert_no_pings(&update);
+    let page2 = fake.message(message_id).unwrap();
+    assert_ne!(page2["embeds"], shown["embeds"]);
+    let first_quotes: Vec<&Value> = first.embeds().iter().map(|e| &e["description"]).collect();
+    for e in update.embeds() {
+        assert!(e["author"]["name"].as_str().unwrap().starts_with("周伊麗"));
+        assert!(
+            !first_quotes.contains(&&e["description"]),
+            "a page repeats a quote"
+        );
+    }
+    let footer = update.embeds().last().unwrap()["footer"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(footer.contains("共 4 段"), "{footer}");
+    let back = buttons(&page2);
+    assert_eq!(back.len(), 1, "{page2}");
+    assert!(back[0].ends_with(":0"), "{}", back[0]);
+
+    // Back to the first page.
+    let press = fake.component(&back[0], &asker).with_message(page2);
+    fake.send_interaction(&press.json).await;
+    let update = fake.wait_for_callback(&press.id, DEFAULT_TIMEOUT).await;
+    assert_eq!(update.embeds(), first.embeds());
+
+    // A button of ours whose question is not known (e.g. from before a restart).
+    let stale = format!("more:{MEMBER}:1:2");
+    let press = fake.component(&stale, &asker);
+    fake.send_interaction(&press.json).await;
+    let a = fake.wait_for_callback(&press.id, DEFAULT_TIMEOUT).await;
+    assert!(a.is_ephemeral() && a.all_text().contains("expired"));
+
+    bot.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_says_when_to_try_again() {
+    let bot = start_with(|s| {
+        s.discord.rate_limit_questions = 2;
+        s.discord.rate_limit_seconds = 60;
+    })
+    .await;
+    let member = Invoker::member(MEMBER);
+    for _ in 0..2 {
+        let a = bot.ask("郭慶怎麼看人才?", &member).await;
+        assert!(!a.is_ephemeral(), "{}", a.all_text());
+    }
+    let a = bot.ask("郭慶怎麼看人才?", &member).await;
+    assert!(a.is_ephemeral());
+    let text = a.all_text();
+    let n: u64 = text
+        .split("try again in ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no wait in {text}"));
+    assert!((1..=60).contains(&n), "{text}");
+    // Others are not affected, and mentions count too.
+    let a = bot.ask("郭慶怎麼看人才?", &Invoker::member(OTHER)).await;
+    assert!(!a.is_ephemeral());
+    let mention = bot
+        .fake()
+        .message_create_from(&member, "郭慶怎麼看人才?", true);
+    bot.fake().send_message_create(&mention).await;
+    let reply = bot
+        .fake()
+        .wait_for_channel_message(bot.fake().channel_id(), DEFAULT_TIMEOUT)
+        .await;
+    assert!(
+        reply.all_text().contains("try again in"),
+        "{}",
+        reply.all_text()
+    );
+
+    bot.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_appears_in_the_logs() {
+    let bot = start().await;
+    // The token was really used, so its absence from the logs means something.
+    assert_eq!(
+        bot.fake().identify_token(),
+        Some(format!("Bot {TEST_TOKEN}"))
+    );
+    let member = Invoker::member(MEMBER);
+    bot.ask("郭慶怎麼看人才?", &member).await;
+    let built = bot
+        .fake()
+        .slash_command("reindex", Value::Null, &Invoker::moderator(MODERATOR));
+    bot.answer(&built).await;
+    // An error path: the engine answers a question about nobody.
+    let a = bot
+        .answer(&bot.fake().slash_command(
+            "ask",
+            json!([
+                opt::string("question", "人才"),
+                opt::string("speaker", "nobody")
+            ]),
+            &member,
+        ))
+        .await;
+    assert!(a.is_ephemeral());
+    bot.shut_down().await;
+
+    let logged = captured_logs();
+    // Debug logs of serenity, poise and forumbot were captured…
+    for line in [
+        "Identifying",
+        "commands registered in the guild",
+        "reindexed the transcripts directory",
+        "closing the Discord connection",
+    ] {
+        assert!(logged.contains(line), "no {line:?} in the captured logs");
+    }
+    // …and none holds the token.
+    assert!(!logged.contains(TEST_TOKEN), "the token is in the logs");
+    // Nor does the settings' Debug output.
+    let fake = FakeDiscord::start().await;
+    let settings = settings_for(&fake, Path::new("/nonexistent"));
+    assert!(!format!("{settings:?}").contains(TEST_TOKEN));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_errors_are_logged_with_an_id_and_apologised_for() {
+    let bot = start().await;
+    let fake = bot.fake();
+    // An attachment whose file the server does not have: the download fails,
+    // which is not the moderator's fault.
+    let id = fake.next_id().to_string();
+    let url = format!("{}/files/attachments/{id}/gone.txt", fake.base_url());
+    let gone = FakeAttachment {
+        json: json!({
+            "id": id, "filename": "gone.txt", "size": 10, "url": url,
+            "proxy_url": url, "content_type": "text/plain",
+        }),
+        id,
+        url,
+    };
+    let built = fake
+        .slash_command(
+            "reindex",
+            opt::attachment("file", &gone.id),
+            &Invoker::moderator(MODERATOR),
+        )
+        .with_attachment(&gone);
+    let a = bot.answer(&built).await;
+    assert!(a.is_ephemeral());
+    let text = a.all_text();
+    assert!(text.contains("Sorry, something went wrong"), "{text}");
+    let error_id = text
+        .split("error id `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no error id in {text}"));
+    assert!(uuid::Uuid::parse_str(error_id).is_ok(), "{error_id}");
+    // The log line has the id and the whole cause chain; the user saw neither.
+    let logged = captured_logs();
+    let line = logged
+        .lines()
+        .find(|l| l.contains(error_id))
+        .unwrap_or_else(|| panic!("error id {error_id} not logged"));
+    assert!(line.contains("ERROR"), "{line}");
+    assert!(line.contains("could not fetch gone.txt"), "{line}");
+    assert!(line.contains("404"), "{line}");
+    assert!(!text.contains("404"), "{text}");
+
+    // The failed fetch is the only request the fake did not expect.
+    let unexpected = fake.unexpected_requests();
+    assert_eq!(unexpected.len(), 1, "{}", fake.describe_requests());
+    assert!(unexpected[0].path.ends_with("/gone.txt"));
+    let mut bot = bot;
+    let handle = bot.bot.take().expect("running");
+    handle.shutdown().await.expect("clean shutdown");
+}
+
+/// Questions keep being answered while a reindex runs (atomic swap).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_are_answered_during_a_reindex() {
+    let bot = start().await;
+    let engine = bot.engine.clone();
+    let rebuild = tokio::task::spawn_blocking(move || {
+        engine.reindex(&|_| {}).expect("reindex");
+    });
+    let member = Invoker::member(MEMBER);
+    let mut asked = 0;
+    while !rebuild.is_finished() || asked < 3 {
+        let a = bot
+            .ask("周伊麗怎麼看客服中心?", &Invoker::member(MEMBER + asked))
+            .await;
+        assert!(author(&a, 0).starts_with("周伊麗"), "{}", a.all_text());
+        asked += 1;
+    }
+    rebuild.await.unwrap();
+    let a = bot.ask("郭慶怎麼看人才?", &member).await;
+    assert!(author(&a, 0).starts_with("郭慶"));
+    // The engine itself agrees with what Discord was shown.
+    let direct = bot.engine.ask(&Question::new("郭慶怎麼看人才?")).unwrap();
+    assert_eq!(direct.hits[0].speaker.as_deref(), Some("郭慶"));
+    bot.shut_down().await;
+}
