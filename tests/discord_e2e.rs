@@ -548,7 +548,14 @@ async fn speaker_is_deferred_then_summarised() {
     };
     assert_eq!(field("發言 · Turns").as_deref(), Some("5"));
     assert!(field("關鍵詞 · Keywords").is_some_and(|k| !k.is_empty()));
-    let quotes: Vec<&Value> = fields.iter().filter(|f| f["name"] == "「」").collect();
+    let quotes: Vec<&Value> = fields
+        .iter()
+        .filter(|f| {
+            f["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("引文 · Quote "))
+        })
+        .collect();
     assert!((3..=5).contains(&quotes.len()), "{e}");
     for q in quotes {
         assert!(
