@@ -438,23 +438,33 @@ fn candidate_query(loaded: &Loaded, terms: &[QueryTerm], speakers: &[String]) ->
     if speakers.is_empty() {
         return words;
     }
-    let who: Vec<(Occur, Box<dyn Query>)> = speakers
-        .iter()
-        .map(|s| {
-            let q: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(f.speaker, s),
-                IndexRecordOption::Basic,
-            ));
-            (Occur::Should, q)
-        })
-        .collect();
     Box::new(BooleanQuery::new(vec![
         (Occur::Must, words),
         (
             Occur::Must,
-            Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(who)), 0.0)),
+            Box::new(ConstScoreQuery::new(
+                Box::new(speaker_filter(loaded, speakers)),
+                0.0,
+            )),
         ),
     ]))
+}
+
+/// Passages of any of `speakers`.
+fn speaker_filter(loaded: &Loaded, speakers: &[String]) -> BooleanQuery {
+    let field = loaded.generation.fields.speaker;
+    BooleanQuery::new(
+        speakers
+            .iter()
+            .map(|s| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, s),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
+            .collect(),
+    )
 }
 
 /// How much of `term` the folded passage holds: 1 when it holds the word;
@@ -601,19 +611,8 @@ fn speaker_passages(
     searcher: &Searcher,
     speakers: &[String],
 ) -> Result<Ranked, AskError> {
-    let f = &loaded.generation.fields;
-    let who: Vec<(Occur, Box<dyn Query>)> = speakers
-        .iter()
-        .map(|s| {
-            let q: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(f.speaker, s),
-                IndexRecordOption::Basic,
-            ));
-            (Occur::Should, q)
-        })
-        .collect();
     let addrs = searcher.search(
-        &BooleanQuery::new(who),
+        &speaker_filter(loaded, speakers),
         &tantivy::collector::DocSetCollector,
     )?;
     let mut out: Ranked = Vec::new();

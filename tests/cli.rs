@@ -10,19 +10,10 @@ use std::time::Duration;
 const BIN: &str = env!("CARGO_BIN_EXE_forumbot");
 const BUNDLED_ID: &str = "000_075a307d861b3240";
 
-/// A copy of the bundled data directory, so tests never touch `data/`.
-fn data_copy() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().unwrap();
-    let dst = tmp.path().join("transcripts");
-    std::fs::create_dir_all(&dst).unwrap();
-    for e in
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/transcripts")).unwrap()
-    {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
-    }
-    tmp
-}
+#[path = "support/data.rs"]
+mod data;
+
+use data::bundled_data as data_copy;
 
 fn forumbot(data: &Path, args: &[&str]) -> Output {
     Command::new(BIN)

@@ -12,19 +12,10 @@ use std::process::{Command, Stdio};
 
 const TRANSCRIPT: &str = "000_075a307d861b3240";
 
-fn data_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let dest = dir.path().join("transcripts");
-    std::fs::create_dir_all(&dest).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/transcripts");
-    for entry in std::fs::read_dir(src).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_file() {
-            std::fs::copy(&p, dest.join(p.file_name().unwrap())).unwrap();
-        }
-    }
-    dir
-}
+#[path = "support/data.rs"]
+mod data;
+
+use data::bundled_data as data_copy;
 
 /// Runs `forumbot --data DIR console` with `input` on stdin; returns stdout.
 fn console(data: &Path, input: &str) -> String {

@@ -84,19 +84,8 @@ struct Running {
     dir: tempfile::TempDir,
 }
 
-fn repo_data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/transcripts")
-}
-
 fn copy_transcripts(to: &Path) {
-    let dest = to.join("transcripts");
-    std::fs::create_dir_all(&dest).unwrap();
-    for entry in std::fs::read_dir(repo_data()).unwrap() {
-        let p = entry.unwrap().path();
-        if p.is_file() {
-            std::fs::copy(&p, dest.join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    support::data::copy_bundled_transcripts(&to.join("transcripts"));
 }
 
 fn settings_for(fake: &FakeDiscord, dir: &Path) -> Settings {

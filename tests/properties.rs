@@ -1,6 +1,9 @@
 //! Property tests: random Unicode into the parser and into `ask` never
 //! panics, and whatever is parsed or found stays verbatim.
 
+#[path = "support/data.rs"]
+mod data;
+
 use forumbot::search::{Engine, EngineOptions, Question};
 use forumbot::transcript;
 use proptest::prelude::*;
@@ -11,16 +14,7 @@ fn engine() -> &'static Engine {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
     &ENGINE
         .get_or_init(|| {
-            let tmp = tempfile::tempdir().unwrap();
-            let dst = tmp.path().join("transcripts");
-            std::fs::create_dir_all(&dst).unwrap();
-            for e in
-                std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/transcripts"))
-                    .unwrap()
-            {
-                let p = e.unwrap().path();
-                std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
-            }
+            let tmp = data::bundled_data();
             let engine = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
                 .unwrap()
                 .engine;

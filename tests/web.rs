@@ -8,9 +8,12 @@
 //! the engine is opened on a temporary copy of the data, and links are
 //! built with the server's own address, so they are followed as they are.
 
+#[path = "support/data.rs"]
+mod data;
+
 use forumbot::{Engine, EngineOptions, Question};
 use percent_encoding::percent_decode_str;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
@@ -60,13 +63,7 @@ impl App {
     /// Serves a copy of the bundled transcripts.
     async fn bundled() -> App {
         App::spawn(|to| {
-            let from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/transcripts");
-            for e in std::fs::read_dir(from).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_file() {
-                    std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-                }
-            }
+            data::copy_bundled_transcripts(to);
         })
         .await
     }
