@@ -16,7 +16,7 @@ use forumbot::search::{Engine, Question};
 use forumbot::settings::Settings;
 use secrecy::SecretString;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use support::fake_discord::{
