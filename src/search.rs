@@ -311,6 +311,9 @@ struct QueryTerm {
     /// Parts jieba's search mode finds inside it (互联网金融 → 互联网, 金融).
     parts: Vec<String>,
     grams: Vec<String>,
+    /// The index holds it as a word: its bigrams would only add long
+    /// posting lists to the candidate query (they still count in `cover`).
+    known: bool,
 }
 
 fn idf(n: u64, df: u64) -> f32 {
@@ -383,6 +386,7 @@ fn query_terms(
             continue;
         }
         let df = searcher.doc_freq(&Term::from_field_text(f.text, word))?;
+        let known = df > 0;
         let grams: Vec<String> = text::bigrams(word).into_iter().map(|g| g.0).collect();
         let df = if df > 0 {
             df
@@ -410,6 +414,7 @@ fn query_terms(
             weight: idf(n, df),
             parts,
             grams,
+            known,
         });
     }
     Ok(terms)
@@ -430,8 +435,10 @@ fn candidate_query(loaded: &Loaded, terms: &[QueryTerm], speakers: &[String]) ->
         for p in &t.parts {
             should.push(term_q(f.text, p, 0.5));
         }
-        for g in &t.grams {
-            should.push(term_q(f.bigrams, g, 0.3));
+        if !t.known {
+            for g in &t.grams {
+                should.push(term_q(f.bigrams, g, 0.3));
+            }
         }
     }
     let words: Box<dyn Query> = Box::new(BooleanQuery::new(should));
@@ -711,6 +718,7 @@ mod tests {
             weight: 1.0,
             parts: parts.iter().map(|p| p.to_string()).collect(),
             grams: text::bigrams(text).into_iter().map(|g| g.0).collect(),
+            known: true,
         }
     }
 

@@ -153,6 +153,12 @@ impl SpeakerDirectory {
         self.exact.get(&key).cloned().unwrap_or_default()
     }
 
+    /// Whether a folded word is a name, alias or pinyin of any speaker
+    /// (summaries keep names out of keywords without folding them all).
+    pub fn is_name(&self, folded: &str) -> bool {
+        self.exact.contains_key(folded)
+    }
+
     /// Canonical names, for error messages.
     pub fn names(&self) -> Vec<String> {
         self.entries.iter().map(|e| e.name.clone()).collect()

@@ -179,18 +179,11 @@ pub fn speaker(
     };
 
     // Words of the speaker, in original script, with their folded form.
-    let names: HashSet<String> = loaded
-        .speakers
-        .entries
-        .iter()
-        .flat_map(|e| std::iter::once(&e.name).chain(e.aliases.iter()))
-        .map(|n| fold_str(n))
-        .collect();
     let is_keyword = |folded: &str| {
         is_wordlike(folded)
             && folded.chars().count() >= 2
             && !is_stop_word(folded)
-            && !names.contains(folded)
+            && !loaded.speakers.is_name(folded)
             && !GENERIC_WORDS.contains(&folded)
             && !folded.chars().all(|c| c.is_ascii_digit())
     };
@@ -200,6 +193,7 @@ pub fn speaker(
     // jieba's part-of-speech tags keep content words: locatives and adverbs
     // (当中, 最后) are common in speech and say nothing about a topic.
     let mut originals: HashMap<String, String> = HashMap::new();
+    let mut names: HashSet<String> = HashSet::new();
     let mut folded_text = String::new();
     for p in &passages {
         for w in g.analyzer.cut_words(&p.text) {
@@ -207,6 +201,10 @@ pub fn speaker(
                 originals
                     .entry(w.text)
                     .or_insert_with(|| p.text[w.original].to_owned());
+            } else if loaded.speakers.is_name(&w.text) {
+                // Only names this speaker says need to be stop words: not
+                // every name of the archive, folded on every call.
+                names.insert(w.text);
             }
         }
         folded_text.push_str(&fold_str(&p.text));

@@ -83,6 +83,13 @@ fn fold_char(c: char, out: &mut impl FnMut(char)) {
         return;
     }
     let table = ts_table();
+    // CJK Unified Ideographs: NFKC and lowercase leave them alone, so only
+    // the script table applies. They are most of the text, and the general
+    // path below costs several times more per character.
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        out(*table.get(&c).unwrap_or(&c));
+        return;
+    }
     for n in std::iter::once(c).nfkc() {
         for l in n.to_lowercase() {
             out(*table.get(&l).unwrap_or(&l));
