@@ -511,6 +511,77 @@ fn cover(term: &QueryTerm, folded: &str) -> f32 {
 
 /// Answers `q` against one loaded generation.
 pub fn ask_in(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result<Answer, AskError> {
+    ask_with(loaded, opts, q, &mut Clock::off())
+}
+
+/// Where one question's time went, stage by stage (for the benchmarks).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Stages {
+    /// Folding, speaker detection.
+    pub parse: Duration,
+    /// Cutting into words, stop words, document frequencies.
+    pub terms: Duration,
+    /// tantivy's BM25 top candidates.
+    pub search: Duration,
+    /// Reading the candidates' stored fields.
+    pub fetch: Duration,
+    /// Folding candidates, coverage, highlights, sorting.
+    pub rerank: Duration,
+    pub candidates: usize,
+}
+
+/// [`ask_in`], timing each stage. Questions naming only a speaker take
+/// another path and report their time under `search` and `fetch`.
+pub fn ask_timed(
+    loaded: &Loaded,
+    opts: &EngineOptions,
+    q: &Question,
+) -> Result<(Answer, Stages), AskError> {
+    let mut clock = Clock::on();
+    let answer = ask_with(loaded, opts, q, &mut clock)?;
+    Ok((answer, clock.stages))
+}
+
+/// Laps of the stages; does nothing (not even read the time) when off.
+struct Clock {
+    on: bool,
+    last: Option<Instant>,
+    stages: Stages,
+}
+
+impl Clock {
+    fn off() -> Self {
+        Clock {
+            on: false,
+            last: None,
+            stages: Stages::default(),
+        }
+    }
+    fn on() -> Self {
+        Clock {
+            on: true,
+            last: Some(Instant::now()),
+            stages: Stages::default(),
+        }
+    }
+    /// Adds the time since the last lap to the stage `slot` picks.
+    fn lap(&mut self, slot: fn(&mut Stages) -> &mut Duration) {
+        if self.on {
+            let now = Instant::now();
+            if let Some(last) = self.last {
+                *slot(&mut self.stages) += now - last;
+            }
+            self.last = Some(now);
+        }
+    }
+}
+
+fn ask_with(
+    loaded: &Loaded,
+    opts: &EngineOptions,
+    q: &Question,
+    clock: &mut Clock,
+) -> Result<Answer, AskError> {
     let parsed = parse_question(loaded, opts, q)?;
     let speaker_names: Vec<String> = parsed
         .speakers
@@ -518,8 +589,10 @@ pub fn ask_in(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result<Ans
         .map(|&i| loaded.speakers.entries[i].name.clone())
         .collect();
     let limit = q.limit.clamp(1, opts.max_limit.max(1));
+    clock.lap(|s| &mut s.parse);
     let searcher = loaded.generation.reader.searcher();
     let terms = query_terms(loaded, &searcher, &parsed.rest)?;
+    clock.lap(|s| &mut s.terms);
     let mut answer = Answer {
         query: q.text.trim().to_owned(),
         speaker: speaker_names.first().cloned(),
@@ -533,7 +606,9 @@ pub fn ask_in(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result<Ans
         if !parsed.speaker_given {
             return Ok(answer);
         }
-        speaker_passages(loaded, &searcher, &speaker_names)?
+        let ranked = speaker_passages(loaded, &searcher, &speaker_names)?;
+        clock.lap(|s| &mut s.fetch);
+        ranked
     } else {
         rank(
             loaded,
@@ -541,8 +616,8 @@ pub fn ask_in(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result<Ans
             &searcher,
             &terms,
             &speaker_names,
-            parsed.speaker_given,
             q.offset + limit,
+            clock,
         )?
     };
     answer.total = ranked.len();
@@ -573,28 +648,32 @@ fn rank(
     searcher: &Searcher,
     terms: &[QueryTerm],
     speakers: &[String],
-    speaker_given: bool,
     wanted: usize,
+    clock: &mut Clock,
 ) -> Result<Ranked, AskError> {
     let query = candidate_query(loaded, terms, speakers);
     let top: Vec<(f32, DocAddress)> = searcher.search(
         &query,
         &TopDocs::with_limit(opts.candidates.max(wanted * 2)).order_by_score(),
     )?;
+    clock.lap(|s| &mut s.search);
+    clock.stages.candidates = top.len();
     let Some(max_bm25) = top.first().map(|t| t.0).filter(|s| *s > 0.0) else {
         return Ok(Vec::new());
     };
     let total_weight: f32 = terms.iter().map(|t| t.weight).sum();
     // A named speaker is evidence, worth an average word of the question.
-    let speaker_weight = if speaker_given {
+    let speaker_weight = if !speakers.is_empty() {
         total_weight / terms.len() as f32
     } else {
         0.0
     };
     let mut out = Vec::new();
     for (bm25, addr) in top {
+        clock.lap(|s| &mut s.rerank);
         let doc: TantivyDocument = searcher.doc(addr)?;
         let p = loaded.generation.stored(&doc);
+        clock.lap(|s| &mut s.fetch);
         let folded = fold(&p.text);
         let covered: f32 = terms
             .iter()
@@ -609,6 +688,7 @@ fn rank(
         out.push((score, highlights, p));
     }
     out.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.seq.cmp(&b.2.seq)));
+    clock.lap(|s| &mut s.rerank);
     Ok(out)
 }
 

@@ -30,18 +30,14 @@
 
 use crate::index::{self, Catalog, DataDir, IndexError};
 use crate::reply;
-use crate::search::{AskError, Engine, EngineOptions, Loaded, Question};
+use crate::search::{self, AskError, Engine, EngineOptions, Loaded, Question};
 use crate::speakers::SpeakerDirectory;
 use crate::summary::{self, SummaryError};
-use crate::text::{self, fold, fold_str, is_stop_word, Analyzer};
+use crate::text::Analyzer;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 /// Errors of a benchmark run.
 #[derive(Debug, thiserror::Error)]
@@ -852,17 +848,10 @@ fn measure_summaries(
     Ok(out)
 }
 
-/// A word of the question, as the engine weighs it (weights are not needed
-/// to time the work).
-struct ProfileTerm {
-    text: String,
-    parts: Vec<String>,
-    grams: Vec<String>,
-}
-
-/// The hot path of `search::ask_in`, piece by piece, with the public API.
-/// Speaker-only questions take another path (all of a speaker's passages)
-/// and are left out; their cost shows in the per-kind latencies.
+/// The hot path of `search::ask_in`, stage by stage, timed by the engine
+/// itself (`search::ask_timed`), so the profile measures exactly the code
+/// that answers. Speaker-only questions take another path and are left out;
+/// their cost shows in the per-kind latencies.
 fn measure_profile(
     engine: &Engine,
     loaded: &Loaded,
@@ -870,8 +859,6 @@ fn measure_profile(
     questions: usize,
     render_mean_us: f64,
 ) -> Result<Profile, BenchError> {
-    let g = &loaded.generation;
-    let f = &g.fields;
     let opts = engine.options();
     let reps = (questions / list.len()).clamp(3, 200);
     let mut t = [Duration::ZERO; 5];
@@ -880,90 +867,25 @@ fn measure_profile(
     let mut candidates = 0usize;
     for bq in list {
         let qn = &bq.question;
-        // The real thing first: which path it takes.
-        let a = engine.ask(qn)?;
-        if a.terms.is_empty() {
+        if engine.ask(qn)?.terms.is_empty() {
             continue;
         }
         for _ in 0..reps {
             let (r, d) = timed(|| engine.ask(qn));
             std::hint::black_box(r?);
             asks += d;
-
-            let start = Instant::now();
-            let folded = fold_str(qn.text.trim());
-            let mentions = loaded.speakers.find_in(&folded);
-            let mut speakers = mentions.speakers.clone();
-            if let Some(name) = qn.speaker.as_deref() {
-                speakers = loaded.speakers.resolve(name);
+            let (answer, stages) = search::ask_timed(loaded, opts, qn)?;
+            std::hint::black_box(answer);
+            for (slot, d) in t.iter_mut().zip([
+                stages.parse,
+                stages.terms,
+                stages.search,
+                stages.fetch,
+                stages.rerank,
+            ]) {
+                *slot += d;
             }
-            let mut rest = folded.clone();
-            for span in mentions.spans.iter().rev() {
-                rest.replace_range(span.clone(), " ");
-            }
-            let names: Vec<String> = speakers
-                .iter()
-                .map(|&i| loaded.speakers.entries[i].name.clone())
-                .collect();
-            let t1 = Instant::now();
-            t[0] += t1 - start;
-
-            let searcher = g.reader.searcher();
-            let mut terms: Vec<ProfileTerm> = Vec::new();
-            for word in g.analyzer.cut_folded(&rest) {
-                if is_stop_word(word) || terms.iter().any(|t| t.text == word) {
-                    continue;
-                }
-                let df = searcher.doc_freq(&Term::from_field_text(f.text, word))?;
-                let grams: Vec<String> = text::bigrams(word).into_iter().map(|g| g.0).collect();
-                if df == 0 {
-                    for gr in &grams {
-                        std::hint::black_box(
-                            searcher.doc_freq(&Term::from_field_text(f.bigrams, gr))?,
-                        );
-                    }
-                }
-                let parts: Vec<String> = g
-                    .analyzer
-                    .search_folded(word)
-                    .into_iter()
-                    .filter(|p| *p != word && !is_stop_word(p))
-                    .map(str::to_owned)
-                    .collect();
-                terms.push(ProfileTerm {
-                    text: word.to_owned(),
-                    parts,
-                    grams,
-                });
-            }
-            let t2 = Instant::now();
-            t[1] += t2 - t1;
-
-            let top = search(loaded, &searcher, &terms, &names, opts.candidates.max(6))?;
-            let t3 = Instant::now();
-            t[2] += t3 - t2;
-            candidates += top.len();
-
-            let mut docs = Vec::with_capacity(top.len());
-            for (_, addr) in &top {
-                let doc: TantivyDocument = searcher.doc(*addr)?;
-                docs.push(g.stored(&doc));
-            }
-            let t4 = Instant::now();
-            t[3] += t4 - t3;
-
-            for p in &docs {
-                let folded = fold(&p.text);
-                for term in &terms {
-                    if !folded.text.contains(term.text.as_str()) {
-                        for gr in &term.grams {
-                            std::hint::black_box(folded.text.contains(gr.as_str()));
-                        }
-                    }
-                    std::hint::black_box(folded.text.match_indices(term.text.as_str()).count());
-                }
-            }
-            t[4] += t4.elapsed();
+            candidates += stages.candidates;
             n += 1;
         }
     }
@@ -993,60 +915,6 @@ fn measure_profile(
     })
 }
 
-/// The engine's candidate query (see `search::candidate_query`), run.
-fn search(
-    loaded: &Loaded,
-    searcher: &Searcher,
-    terms: &[ProfileTerm],
-    speakers: &[String],
-    limit: usize,
-) -> Result<Vec<(f32, DocAddress)>, BenchError> {
-    let f = &loaded.generation.fields;
-    let term_q = |field, s: &str, boost: f32| -> (Occur, Box<dyn Query>) {
-        let q = TermQuery::new(
-            Term::from_field_text(field, s),
-            IndexRecordOption::WithFreqs,
-        );
-        (Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost)))
-    };
-    let mut should = Vec::new();
-    for t in terms {
-        should.push(term_q(f.text, &t.text, 1.0));
-        for p in &t.parts {
-            should.push(term_q(f.text, p, 0.5));
-        }
-        for g in &t.grams {
-            should.push(term_q(f.bigrams, g, 0.3));
-        }
-    }
-    let words: Box<dyn Query> = Box::new(BooleanQuery::new(should));
-    let query: Box<dyn Query> = if speakers.is_empty() {
-        words
-    } else {
-        let who: Vec<(Occur, Box<dyn Query>)> = speakers
-            .iter()
-            .map(|s| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(f.speaker, s),
-                    IndexRecordOption::Basic,
-                ));
-                (Occur::Should, q)
-            })
-            .collect();
-        Box::new(BooleanQuery::new(vec![
-            (Occur::Must, words),
-            (
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(who)), 0.0)),
-            ),
-        ]))
-    };
-    Ok(searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?)
-}
-
-/// Spawns `exe --data DIR ask --json Q` `runs` times; the median wall time
-/// is the cold start (the page cache is warm: dropping it needs root). One
-/// more run under `/usr/bin/time -v` gives the child's peak RSS.
 fn measure_cold_start(exe: &Path, data_dir: &Path, runs: usize) -> Result<ColdStart, BenchError> {
     let args = |c: &mut Command| {
         c.arg("--data")
