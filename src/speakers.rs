@@ -123,8 +123,10 @@ impl SpeakerDirectory {
                 }
             }
             for p in &e.pinyin {
+                // Folded like questions are (lü → lu).
+                let p = fold_str(p);
                 add(&mut exact, p.clone(), i);
-                add(&mut pinyin, p.clone(), i);
+                add(&mut pinyin, p, i);
             }
         }
         let (patterns, han_targets): (Vec<String>, Vec<Vec<usize>>) =
@@ -217,7 +219,7 @@ impl SpeakerDirectory {
         for (i, e) in self.entries.iter().enumerate() {
             let keys = std::iter::once(fold_str(&e.name))
                 .chain(e.aliases.iter().map(|a| fold_str(a)))
-                .chain(e.pinyin.iter().cloned());
+                .chain(e.pinyin.iter().map(|p| fold_str(p)));
             let mut best = None;
             for k in keys {
                 let k: String = k.split_whitespace().collect();
@@ -334,6 +336,9 @@ mod tests {
         }
         assert_eq!(found(&d, "Guo Qing on talent"), ["郭慶"]);
         assert_eq!(found(&d, "zhou yili"), ["周伊麗"]);
+        // Tone marks, as pinyin is often typed.
+        assert_eq!(found(&d, "Zhōu Yīlì 說了什麼"), ["周伊麗"]);
+        assert_eq!(found(&d, "Chén Huìlíng"), ["陳慧菱"]);
         // Pinyin inside another word is not a name.
         assert!(found(&d, "tangwenx").is_empty());
         assert!(found(&d, "quantum computing roadmap").is_empty());

@@ -20,10 +20,11 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 /// Bump when folding, segmentation or stop words change.
-pub const ANALYZER_VERSION: u32 = 4;
+pub const ANALYZER_VERSION: u32 = 5;
 
 /// Name the word tokenizer is registered under in tantivy.
 pub const WORD_TOKENIZER: &str = "forumbot_words";
@@ -92,8 +93,23 @@ fn fold_char(c: char, out: &mut impl FnMut(char)) {
     }
     for n in std::iter::once(c).nfkc() {
         for l in n.to_lowercase() {
+            let l = strip_latin_diacritics(l);
             out(*table.get(&l).unwrap_or(&l));
         }
+    }
+}
+
+/// A Latin letter with diacritics folds to its base letter (ō → o, é → e),
+/// so pinyin typed with tone marks (Zhōu Yīlì) and accented Latin terms match
+/// their plain spelling. One char in, one char out, so offsets keep mapping.
+fn strip_latin_diacritics(c: char) -> char {
+    if !matches!(c as u32, 0x00C0..=0x024F | 0x1E00..=0x1EFF) {
+        return c;
+    }
+    let mut base = std::iter::once(c).nfd().filter(|d| !is_combining_mark(*d));
+    match (base.next(), base.next()) {
+        (Some(b), None) if b.is_ascii_alphabetic() => b,
+        _ => c,
     }
 }
 
@@ -575,6 +591,7 @@ mod tests {
         assert_eq!(fold_str("什麼"), fold_str("什么"));
         assert_eq!(fold_str("啟動"), fold_str("启动"));
         assert_eq!(fold_str("a\u{0}b\tc"), "a b c");
+        assert_eq!(fold_str("Zhōu Yīlì Lǚ café"), "zhou yili lu cafe");
     }
 
     #[test]
