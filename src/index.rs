@@ -295,6 +295,17 @@ pub fn open(data: &DataDir) -> Result<Option<Generation>, IndexError> {
                 message: e.to_string(),
             })?;
     let analyzer = Arc::new(Analyzer::new(catalog.user_words()));
+    open_generation(name, dir, catalog, manifest, analyzer).map(Some)
+}
+
+/// Opens a generation directory with its catalog and analyser in hand.
+fn open_generation(
+    name: String,
+    dir: PathBuf,
+    catalog: Catalog,
+    manifest: Manifest,
+    analyzer: Arc<Analyzer>,
+) -> Result<Generation, IndexError> {
     let index = Index::open_in_dir(&dir)?;
     register_tokenizers(&index, &analyzer);
     let reader = index
@@ -302,7 +313,7 @@ pub fn open(data: &DataDir) -> Result<Option<Generation>, IndexError> {
         .reload_policy(ReloadPolicy::Manual)
         .try_into()?;
     let (_, fields) = schema();
-    Ok(Some(Generation {
+    Ok(Generation {
         name,
         dir,
         index,
@@ -311,7 +322,7 @@ pub fn open(data: &DataDir) -> Result<Option<Generation>, IndexError> {
         catalog,
         manifest,
         analyzer,
-    }))
+    })
 }
 
 /// What a build did, for people.
@@ -463,6 +474,17 @@ pub fn build(
     threads: usize,
     progress: &dyn Fn(Progress),
 ) -> Result<BuildReport, IndexError> {
+    build_and_open(data, threads, progress).map(|(report, _)| report)
+}
+
+/// [`build`], and the new generation opened for serving with the analyser
+/// and catalog the build already holds (loading jieba again would cost
+/// ~90 ms and 30 MB for nothing).
+pub fn build_and_open(
+    data: &DataDir,
+    threads: usize,
+    progress: &dyn Fn(Progress),
+) -> Result<(BuildReport, Generation), IndexError> {
     let started = Instant::now();
     let index_dir = data.index();
     let _lock = BuildLock::acquire(&index_dir)?;
@@ -478,7 +500,7 @@ pub fn build(
     let tmp = index_dir.join(format!("tmp-{}", stamp()));
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
     let result = write_generation(&tmp, &transcripts, &fingerprint, threads, progress);
-    let (catalog, manifest) = match result {
+    let (catalog, manifest, analyzer) = match result {
         Ok(x) => x,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&tmp);
@@ -495,8 +517,8 @@ pub fn build(
     sync_dir(&index_dir)?;
     remove_old_generations(&index_dir, &name);
 
-    Ok(BuildReport {
-        generation: name,
+    let report = BuildReport {
+        generation: name.clone(),
         transcripts: catalog
             .transcripts
             .iter()
@@ -509,7 +531,9 @@ pub fn build(
         passages: manifest.passages,
         text_bytes: manifest.text_bytes,
         elapsed: started.elapsed(),
-    })
+    };
+    let generation = open_generation(name, final_dir, catalog, manifest, analyzer)?;
+    Ok((report, generation))
 }
 
 fn write_generation(
@@ -518,7 +542,7 @@ fn write_generation(
     fingerprint: &str,
     threads: usize,
     progress: &dyn Fn(Progress),
-) -> Result<(Catalog, Manifest), IndexError> {
+) -> Result<(Catalog, Manifest, Arc<Analyzer>), IndexError> {
     let (schema, f) = schema();
     let mut catalog = Catalog::default();
     let mut all: Vec<Passage> = Vec::new();
@@ -593,7 +617,7 @@ fn write_generation(
         }
     }
     sync_dir(dir)?;
-    Ok((catalog, manifest))
+    Ok((catalog, manifest, analyzer))
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {

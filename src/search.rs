@@ -186,13 +186,21 @@ impl Engine {
         let data = DataDir::new(&opts.data_dir);
         let mut built = None;
         let mut refused = None;
+        let mut generation = None;
         match index::freshness(&data)? {
             Freshness::Fresh => {}
-            Freshness::Missing => built = Some(index::build(&data, opts.index_threads, progress)?),
+            Freshness::Missing => {
+                let (report, g) = index::build_and_open(&data, opts.index_threads, progress)?;
+                built = Some(report);
+                generation = Some(g);
+            }
             Freshness::Stale(why) => {
                 tracing::info!(reason = why, "index is out of date; rebuilding");
-                match index::build(&data, opts.index_threads, progress) {
-                    Ok(r) => built = Some(r),
+                match index::build_and_open(&data, opts.index_threads, progress) {
+                    Ok((report, g)) => {
+                        built = Some(report);
+                        generation = Some(g);
+                    }
                     Err(e @ IndexError::Refused(_)) => {
                         tracing::warn!(error = %e, "rebuild refused; serving the previous index");
                         refused = Some(e);
@@ -201,10 +209,13 @@ impl Engine {
                 }
             }
         }
-        let generation = index::open(&data)?.ok_or_else(|| IndexError::Corrupt {
-            path: data.index(),
-            message: "no current generation after building".into(),
-        })?;
+        let generation = match generation {
+            Some(g) => g,
+            None => index::open(&data)?.ok_or_else(|| IndexError::Corrupt {
+                path: data.index(),
+                message: "no current generation".into(),
+            })?,
+        };
         Ok(Opened {
             engine: Engine {
                 opts,
@@ -289,10 +300,9 @@ impl Engine {
         &self,
         progress: &dyn Fn(Progress),
     ) -> Result<BuildReport, IndexError> {
-        let report = index::build(&self.data, self.opts.index_threads, progress)?;
-        if let Some(g) = index::open(&self.data)? {
-            self.swap(g);
-        }
+        let (report, generation) =
+            index::build_and_open(&self.data, self.opts.index_threads, progress)?;
+        self.swap(generation);
         Ok(report)
     }
 
