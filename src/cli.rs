@@ -102,6 +102,15 @@ pub enum Command {
     Run,
     /// A local session: type /ask, /speaker, /transcripts, /reindex, /help; replies print as in Discord.
     Console,
+    /// Score a question file (forum format with `gold`, or archive format
+    /// with `context`): hit@1/3/5, MRR@5, abstention, per kind, misses.
+    Eval {
+        /// One JSON question per line.
+        file: PathBuf,
+        /// Print the whole report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks and the corpus generator.
     #[command(subcommand)]
     Bench(crate::bench::BenchCommand),
@@ -285,6 +294,16 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
             Ok(())
         }
         Command::Bench(cmd) => crate::bench::run(cmd, settings),
+        Command::Eval { file, json } => {
+            let cases = crate::eval::load(&file).map_err(|e| CliError::User(e.to_string()))?;
+            let engine = open_engine(settings)?;
+            let report = crate::eval::run(&engine, &cases)?;
+            if json {
+                print_json(&report)
+            } else {
+                print_text(&report.to_text())
+            }
+        }
         Command::Transcripts { json } => {
             let engine = open_engine(settings)?;
             let loaded = engine.snapshot();

@@ -15,6 +15,7 @@
 //! generation or the new one, never a mix. If any transcript is refused, the
 //! build stops before touching anything.
 
+use crate::conversation::{self, Place, Prompt};
 use crate::text::{self, Analyzer, BigramTokenizer, WordTokenizer};
 use crate::transcript::{self, Meta, Passage, Speaker, Transcript, TranscriptError};
 use serde::{Deserialize, Serialize};
@@ -119,6 +120,17 @@ pub struct Fields {
     pub role: Field,
     pub text: Field,
     pub bigrams: Field,
+    /// Earlier text of the turn and the prompt the passage answers
+    /// (indexed as words, so a passage is found through its context).
+    pub context: Field,
+    /// Stored: [`crate::conversation::flags`].
+    pub flags: Field,
+    /// Stored: the prompt the passage answers (turn, speaker, text).
+    pub prompt_turn: Field,
+    pub prompt_speaker: Field,
+    pub prompt_text: Field,
+    /// Stored: the lead-in or the substance quoted with this passage.
+    pub partner: Field,
 }
 
 pub fn schema() -> (Schema, Fields) {
@@ -127,6 +139,11 @@ pub fn schema() -> (Schema, Fields) {
         TextFieldIndexing::default()
             .set_tokenizer(text::WORD_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let context = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(text::WORD_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
     );
     let grams = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
@@ -142,6 +159,12 @@ pub fn schema() -> (Schema, Fields) {
         role: b.add_text_field("role", STORED),
         text: b.add_text_field("text", words),
         bigrams: b.add_text_field("bigrams", grams),
+        context: b.add_text_field("context", context),
+        flags: b.add_u64_field("flags", STORED),
+        prompt_turn: b.add_u64_field("prompt_turn", STORED),
+        prompt_speaker: b.add_text_field("prompt_speaker", STORED),
+        prompt_text: b.add_text_field("prompt_text", STORED),
+        partner: b.add_text_field("partner", STORED),
     };
     (b.build(), fields)
 }
@@ -546,11 +569,13 @@ fn write_generation(
     let (schema, f) = schema();
     let mut catalog = Catalog::default();
     let mut all: Vec<Passage> = Vec::new();
+    let mut places: Vec<Place> = Vec::new();
     for (file, t) in transcripts {
         let passages = t.passages();
         catalog
             .transcripts
             .push(info_of(file.clone(), t, passages.len()));
+        places.extend(conversation::places(t, &passages));
         all.extend(passages);
     }
     let analyzer = Arc::new(Analyzer::new(catalog.user_words()));
@@ -581,6 +606,20 @@ fn write_generation(
         }
         doc.add_text(f.text, &p.text);
         doc.add_text(f.bigrams, &p.text);
+        let place = &places[i];
+        doc.add_u64(f.flags, place.flags);
+        // The first value is the turn's context (what is read back); the
+        // prompt is a second value, so the passage is found through it too.
+        doc.add_text(f.context, &place.context);
+        if let Some(prompt) = &place.prompt {
+            doc.add_u64(f.prompt_turn, prompt.turn as u64);
+            doc.add_text(f.prompt_speaker, &prompt.speaker);
+            doc.add_text(f.prompt_text, &prompt.text);
+            doc.add_text(f.context, &prompt.text);
+        }
+        if let Some(partner) = &place.partner {
+            doc.add_text(f.partner, partner);
+        }
         writer.add_document(doc)?;
         seq += 1;
         text_bytes += p.text.len() as u64;
@@ -663,7 +702,7 @@ fn generation_time(name: &str) -> u128 {
 }
 
 /// Stored fields of one passage, as read back from the index.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StoredPassage {
     pub transcript: String,
     pub turn: u64,
@@ -672,6 +711,19 @@ pub struct StoredPassage {
     pub speaker: Option<String>,
     pub role: Option<String>,
     pub text: String,
+    /// [`crate::conversation::flags`].
+    pub flags: u64,
+    /// Earlier text of the turn that frames the passage.
+    pub context: String,
+    pub prompt: Option<Prompt>,
+    /// The lead-in or the substance quoted with this passage.
+    pub partner: Option<String>,
+}
+
+impl StoredPassage {
+    pub fn is(&self, flag: u64) -> bool {
+        self.flags & flag != 0
+    }
 }
 
 impl Generation {
@@ -693,6 +745,17 @@ impl Generation {
             speaker: s(f.speaker),
             role: s(f.role),
             text: s(f.text).unwrap_or_default(),
+            flags: n(f.flags),
+            context: s(f.context).unwrap_or_default(),
+            prompt: match (n(f.prompt_turn), s(f.prompt_speaker), s(f.prompt_text)) {
+                (turn, Some(speaker), Some(text)) if turn > 0 => Some(Prompt {
+                    turn: turn as usize,
+                    speaker,
+                    text,
+                }),
+                _ => None,
+            },
+            partner: s(f.partner),
         }
     }
 

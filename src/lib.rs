@@ -10,9 +10,12 @@
 pub mod bench;
 pub mod cli;
 pub mod console;
+pub mod conversation;
 pub mod discord;
+pub mod eval;
 pub mod index;
 pub mod ingest;
+pub mod lexicon;
 pub mod reply;
 pub mod search;
 pub mod settings;

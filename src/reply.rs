@@ -90,6 +90,18 @@ pub fn truncate(s: &str, max: usize) -> String {
     format!("{}…", &head[..sentence_end.unwrap_or(byte_end)])
 }
 
+/// Longest prompt shown above an answer, in characters.
+const PROMPT_CHARS: usize = 60;
+
+/// "第 N 輪", or the introduction.
+fn turn_label(turn: u64) -> String {
+    if turn == 0 {
+        "導言".to_owned()
+    } else {
+        format!("第 {turn} 輪")
+    }
+}
+
 /// Escapes Discord markdown so a quote shows exactly as written.
 pub fn escape_markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -174,10 +186,34 @@ pub fn answer(a: &Answer, offset: usize) -> Reply {
              提示 · Tips:少用幾個字詞、換一位講者,或用 `/speaker` 看看某位講者談了什麼。\n\
              Use fewer words, try another speaker, or see `/speaker`."
         );
+        // The nearest passages, offered as what they are: not answers.
+        let fields = a
+            .weak
+            .iter()
+            .take(3)
+            .enumerate()
+            .map(|(i, h)| {
+                let who = h.speaker.as_deref().unwrap_or("導言 · Introduction");
+                Field {
+                    name: truncate(
+                        &format!("相近但不確定 · Weak match {} · {who}", i + 1),
+                        limits::FIELD_NAME,
+                    ),
+                    value: format!(
+                        "> {}\n[查看原文 · {}]({})",
+                        escape_markdown(&truncate(&h.text, 200)).replace('\n', "\n> "),
+                        turn_label(h.turn),
+                        h.link
+                    ),
+                    inline: false,
+                }
+            })
+            .collect();
         return Reply {
             embeds: vec![Embed {
                 title: Some(title),
                 description: Some(description),
+                fields,
                 color: Some(COLOR_NONE),
                 ..Embed::default()
             }],
@@ -196,25 +232,38 @@ pub fn answer(a: &Answer, offset: usize) -> Reply {
             (None, _) => "導言 · Introduction".to_owned(),
         };
         let author = truncate(&author, limits::AUTHOR_NAME.min(120));
-        let turn = if h.turn == 0 {
-            "導言".to_owned()
-        } else {
-            format!("第 {} 輪", h.turn)
-        };
-        let link_line = format!("\n\n[查看原文 · {turn}]({})", h.link);
+        let link_line = format!("\n\n[查看原文 · {}]({})", turn_label(h.turn), h.link);
+        // The question this answers, as one short line above the quote.
+        let prompt_line = h
+            .prompt
+            .as_ref()
+            .map(|p| {
+                format!(
+                    "↳ 回應 {} 第 {} 輪的提問:{}\n",
+                    escape_markdown(&p.speaker),
+                    p.turn,
+                    escape_markdown(&truncate(&p.text, PROMPT_CHARS))
+                )
+            })
+            .unwrap_or_default();
         let budget = per_hit
-            .saturating_sub(author.chars().count() + link_line.chars().count())
+            .saturating_sub(
+                author.chars().count()
+                    + link_line.chars().count()
+                    + prompt_line.chars().count() * 2,
+            )
             .max(80);
         let quote = bold_quote(
             &h.text,
             &h.highlights,
             budget.min(limits::EMBED_DESCRIPTION - 400),
-        );
+        )
+        .replace('\n', "\n> ");
         embeds.push(Embed {
             title: (i == 0).then(|| title.clone()),
             url: None,
             author: Some(author),
-            description: Some(format!("> {quote}{link_line}")),
+            description: Some(format!("{prompt_line}> {quote}{link_line}")),
             fields: Vec::new(),
             footer: None,
             color: Some(COLOR_ANSWER),
@@ -454,6 +503,7 @@ mod tests {
             highlights,
             score: 1.0,
             link: "http://x/t/t#turn-3".into(),
+            prompt: None,
         }
     }
 
@@ -486,6 +536,8 @@ mod tests {
         let a = Answer {
             query: "問".repeat(1000),
             speaker: None,
+            speakers: Vec::new(),
+            weak: Vec::new(),
             hits: (0..10)
                 .map(|_| hit(&long, vec![[0, 2], [10, 12]]))
                 .collect(),
@@ -519,6 +571,8 @@ mod tests {
         let a = Answer {
             query: "今天天氣怎麼樣?".into(),
             speaker: None,
+            speakers: Vec::new(),
+            weak: Vec::new(),
             hits: vec![],
             total: 0,
             terms: vec![],

@@ -16,6 +16,7 @@
 //! question about something else covers little of its weight and is dropped,
 //! so the answer is "no hits" rather than a quote that does not answer.
 
+use crate::conversation::{flags, Prompt};
 use crate::index::{self, BuildReport, DataDir, Freshness, Generation, IndexError, Progress};
 use crate::speakers::SpeakerDirectory;
 use crate::text::{self, fold, fold_str, is_stop_word};
@@ -87,21 +88,32 @@ pub struct Hit {
     pub paragraph: u64,
     pub speaker: Option<String>,
     pub role: Option<String>,
-    /// The passage, verbatim.
+    /// The passage, verbatim: one paragraph (or piece of one), or a lead-in
+    /// and the paragraph after it, joined by a line break.
     pub text: String,
     /// Matched spans as `[start, end)` character offsets into `text`.
     pub highlights: Vec<[usize; 2]>,
     pub score: f32,
     pub link: String,
+    /// The question this passage answers, when it answers one (JSON only
+    /// when set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Prompt>,
 }
 
 /// The answer to a question: hits may be empty ("not covered").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
     pub query: String,
-    /// The speaker the question was restricted to (canonical name).
+    /// The speaker the question was restricted to (canonical name); the
+    /// first one when it named several.
     pub speaker: Option<String>,
+    /// Every speaker the question was restricted to.
+    pub speakers: Vec<String>,
     pub hits: Vec<Hit>,
+    /// When nothing answers with confidence: the nearest passages, clearly
+    /// not answers (empty whenever `hits` is not).
+    pub weak: Vec<Hit>,
     /// Relevant hits in all (for paging); not part of the JSON contract.
     #[serde(skip)]
     pub total: usize,
@@ -331,13 +343,48 @@ fn idf(n: u64, df: u64) -> f32 {
     (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
 }
 
+/// Where in a speaker's part of a transcript a question points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Position {
+    First,
+    Last,
+}
+
+/// Words that ask about position ("what did X say in closing"), folded.
+const LAST_WORDS: &[&str] = &[
+    "最后",
+    "结语",
+    "总结",
+    "结尾",
+    "收尾",
+    "结束语",
+    "闭幕",
+    "closing",
+    "finally",
+];
+const FIRST_WORDS: &[&str] = &["开场", "开头", "一开始", "开篇", "开场白", "opening"];
+
 /// Checks the question and finds the speakers it is about.
 struct Parsed {
     folded: String,
     speakers: Vec<usize>,
     /// The speakers were named in the question or by option.
     speaker_given: bool,
+    /// The question asks what somebody asked (唐文問了什麼?).
+    asks_for_question: bool,
+    position: Option<Position>,
     rest: String,
+}
+
+/// Whether a folded question asks what was asked: 问 as a verb (问了,
+/// 提问, 问什么), not in 问题.
+fn asks_for_question(folded: &str) -> bool {
+    let chars: Vec<char> = folded.chars().collect();
+    let asks = chars
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == '问' && chars.get(i + 1) != Some(&'题'));
+    asks || folded.contains("asked") || folded.contains("question")
 }
 
 fn parse_question(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result<Parsed, AskError> {
@@ -369,13 +416,43 @@ fn parse_question(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result
             });
         }
     }
-    // The names are who, not what: take them out of the words to match.
+    // The names are who, not what: take them out of the words to match,
+    // last first so earlier spans keep their offsets; overlapping spans
+    // (a name inside an alias) are taken out once.
+    let mut spans = mentions.spans.clone();
+    spans.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+    for span in spans {
+        match merged.last_mut() {
+            Some(last) if span.start < last.end => last.end = last.end.max(span.end),
+            _ => merged.push(span),
+        }
+    }
     let mut rest = folded.clone();
-    for span in mentions.spans.iter().rev() {
-        rest.replace_range(span.clone(), " ");
+    for span in merged.iter().rev() {
+        if rest.is_char_boundary(span.start)
+            && rest.is_char_boundary(span.end)
+            && span.end <= rest.len()
+        {
+            rest.replace_range(span.clone(), " ");
+        }
+    }
+    let asks = asks_for_question(&rest);
+    let mut position = None;
+    if !speakers.is_empty() {
+        for (words, p) in [(LAST_WORDS, Position::Last), (FIRST_WORDS, Position::First)] {
+            for w in words {
+                if rest.contains(w) {
+                    position = Some(p);
+                    rest = rest.replace(w, " ");
+                }
+            }
+        }
     }
     Ok(Parsed {
         speaker_given: !speakers.is_empty(),
+        asks_for_question: asks,
+        position,
         folded,
         speakers,
         rest,
@@ -391,27 +468,51 @@ fn query_terms(
     let analyzer = &loaded.generation.analyzer;
     let n = searcher.num_docs().max(1);
     let mut terms: Vec<QueryTerm> = Vec::new();
+    let mut words: Vec<&str> = Vec::new();
     for word in analyzer.cut_folded(rest) {
+        let chars = word.chars().count();
+        let guessed = chars > 1
+            && !analyzer.knows(word)
+            && word.chars().all(text::is_cjk)
+            && searcher.doc_freq(&Term::from_field_text(f.text, word))? == 0;
+        if !guessed {
+            words.push(word);
+            continue;
+        }
+        // A word jieba guessed in a short question, that neither its
+        // dictionary nor the archive holds, is often an accident of the
+        // cut: two words glued (钱存 in 把钱存起来, 会受 in 人才会受青睐), or
+        // a function word stuck to a name (史崇是). A longer guess with no
+        // such edge is most likely a name (安提诺乌斯) and stays whole.
+        let is_function = |c: char| is_stop_word(c.encode_utf8(&mut [0; 4]));
+        let trimmed = word.trim_matches(is_function);
+        if chars == 2 {
+            words.extend(analyzer.cut_folded_dict(word));
+        } else if trimmed.len() < word.len() && !trimmed.is_empty() {
+            words.push(trimmed);
+        } else {
+            words.push(word);
+        }
+    }
+    for word in words {
         if is_stop_word(word) || terms.iter().any(|t| t.text == word) {
             continue;
         }
         let df = searcher.doc_freq(&Term::from_field_text(f.text, word))?;
         let known = df > 0;
         let grams: Vec<String> = text::bigrams(word).into_iter().map(|g| g.0).collect();
-        let df = if df > 0 {
-            df
+        let weight = if known {
+            idf(n, df)
         } else {
             // Never indexed as a word: the rarest of its bigrams bounds how
-            // many passages can hold it.
+            // many passages can hold it, and how rare it is in Chinese at
+            // large says how much its absence means.
             let mut min = u64::MAX;
             for g in &grams {
                 min = min.min(searcher.doc_freq(&Term::from_field_text(f.bigrams, g))?);
             }
-            if min == u64::MAX {
-                0
-            } else {
-                min
-            }
+            let df = if min == u64::MAX { 0 } else { min };
+            idf(n, df) * crate::lexicon::unseen_share(analyzer, word)
         };
         let parts: Vec<String> = analyzer
             .search_folded(word)
@@ -421,7 +522,7 @@ fn query_terms(
             .collect();
         terms.push(QueryTerm {
             text: word.to_owned(),
-            weight: idf(n, df),
+            weight,
             parts,
             grams,
             known,
@@ -430,7 +531,22 @@ fn query_terms(
     Ok(terms)
 }
 
-fn candidate_query(loaded: &Loaded, terms: &[QueryTerm], speakers: &[String]) -> Box<dyn Query> {
+/// How much weaker a word found only in a passage's context (its turn's
+/// opening, the paragraph before) counts than one in the passage itself.
+const CONTEXT_CREDIT: f32 = 0.5;
+/// How much a word found only in the prompt a passage answers counts.
+const PROMPT_CREDIT: f32 = 0.6;
+/// A prompt (a question, not an answer) keeps this share of its score
+/// unless the question asks what was asked.
+const PROMPT_PENALTY: f32 = 0.5;
+/// Boost of the context field in the candidate query.
+const CONTEXT_BOOST: f32 = 0.4;
+
+fn candidate_query(
+    loaded: &Loaded,
+    terms: &[QueryTerm],
+    filter: Option<Box<dyn Query>>,
+) -> Box<dyn Query> {
     let f = &loaded.generation.fields;
     let term_q = |field, s: &str, boost: f32| -> (Occur, Box<dyn Query>) {
         let q = TermQuery::new(
@@ -442,6 +558,7 @@ fn candidate_query(loaded: &Loaded, terms: &[QueryTerm], speakers: &[String]) ->
     let mut should = Vec::new();
     for t in terms {
         should.push(term_q(f.text, &t.text, 1.0));
+        should.push(term_q(f.context, &t.text, CONTEXT_BOOST));
         for p in &t.parts {
             should.push(term_q(f.text, p, 0.5));
         }
@@ -452,19 +569,13 @@ fn candidate_query(loaded: &Loaded, terms: &[QueryTerm], speakers: &[String]) ->
         }
     }
     let words: Box<dyn Query> = Box::new(BooleanQuery::new(should));
-    if speakers.is_empty() {
-        return words;
+    match filter {
+        None => words,
+        Some(filter) => Box::new(BooleanQuery::new(vec![
+            (Occur::Must, words),
+            (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
+        ])),
     }
-    Box::new(BooleanQuery::new(vec![
-        (Occur::Must, words),
-        (
-            Occur::Must,
-            Box::new(ConstScoreQuery::new(
-                Box::new(speaker_filter(loaded, speakers)),
-                0.0,
-            )),
-        ),
-    ]))
 }
 
 /// Passages of any of `speakers`.
@@ -489,6 +600,9 @@ fn speaker_filter(loaded: &Loaded, speakers: &[String]) -> BooleanQuery {
 /// covered by its jieba parts that the passage holds (年轻人 → 年轻), and (b)
 /// half the share of its bigrams it holds. A near miss counts, a little.
 fn cover(term: &QueryTerm, folded: &str) -> f32 {
+    if folded.is_empty() {
+        return 0.0;
+    }
     if folded.contains(term.text.as_str()) {
         return 1.0;
     }
@@ -586,6 +700,66 @@ impl Clock {
     }
 }
 
+/// A passage ready to be quoted: what it says, how well it answers.
+struct Scored {
+    score: f32,
+    highlights: Vec<[usize; 2]>,
+    /// The quoted text (a lead-in and its substance together).
+    text: String,
+    /// Paragraph the quote starts at.
+    paragraph: u64,
+    passage: index::StoredPassage,
+}
+
+impl Scored {
+    fn key(&self) -> (&str, u64, u64) {
+        (
+            self.passage.transcript.as_str(),
+            self.passage.turn,
+            self.paragraph,
+        )
+    }
+
+    fn into_hit(self, public_url: &str) -> Hit {
+        let p = self.passage;
+        Hit {
+            link: link(public_url, &p.transcript, p.turn, &self.text),
+            transcript: p.transcript,
+            turn: p.turn,
+            paragraph: self.paragraph,
+            speaker: p.speaker,
+            role: p.role,
+            text: self.text,
+            highlights: self.highlights,
+            score: (self.score * 1000.0).round() / 1000.0,
+            prompt: p.prompt,
+        }
+    }
+}
+
+/// Quotes longer than this (in characters) are not joined with their lead-in.
+const MAX_JOINED_CHARS: usize = 900;
+
+/// The text to quote for a passage: a lead-in with the paragraph after it,
+/// else the passage alone; and the paragraph the quote starts at.
+fn quote_of(p: &index::StoredPassage) -> (String, u64) {
+    if let Some(partner) = &p.partner {
+        let joined = p.text.chars().count() + partner.chars().count() + 1;
+        if joined <= MAX_JOINED_CHARS {
+            if p.is(flags::LEAD_IN) {
+                return (format!("{}\n{partner}", p.text), p.paragraph);
+            }
+            if p.is(flags::AFTER_LEAD_IN) {
+                return (
+                    format!("{partner}\n{}", p.text),
+                    p.paragraph.saturating_sub(1).max(1),
+                );
+            }
+        }
+    }
+    (p.text.clone(), p.paragraph)
+}
+
 fn ask_with(
     loaded: &Loaded,
     opts: &EngineOptions,
@@ -606,17 +780,24 @@ fn ask_with(
     let mut answer = Answer {
         query: q.text.trim().to_owned(),
         speaker: speaker_names.first().cloned(),
+        speakers: speaker_names.clone(),
         hits: Vec::new(),
+        weak: Vec::new(),
         total: 0,
         terms: terms.iter().map(|t| t.text.clone()).collect(),
     };
-    tracing::debug!(folded = %parsed.folded, terms = ?answer.terms, speakers = ?speaker_names, "question");
+    tracing::debug!(
+        folded = %parsed.folded,
+        terms = ?terms.iter().map(|t| (t.text.as_str(), t.weight)).collect::<Vec<_>>(),
+        speakers = ?speaker_names,
+        "question"
+    );
 
-    let ranked: Vec<(f32, Vec<[usize; 2]>, index::StoredPassage)> = if terms.is_empty() {
+    let ranked: Ranked = if terms.is_empty() {
         if !parsed.speaker_given {
             return Ok(answer);
         }
-        let ranked = speaker_passages(loaded, &searcher, &speaker_names)?;
+        let ranked = speaker_passages(loaded, &searcher, &speaker_names, parsed.position)?;
         clock.lap(|s| &mut s.fetch);
         ranked
     } else {
@@ -625,122 +806,278 @@ fn ask_with(
             opts,
             &searcher,
             &terms,
+            &parsed,
             &speaker_names,
-            q.offset + limit,
             clock,
         )?
     };
-    answer.total = ranked.len();
-    answer.hits = ranked
+    let (mut hits, weak) = ranked;
+    if speaker_names.len() > 1 {
+        hits = interleave_speakers(hits, &speaker_names);
+    }
+    answer.total = hits.len();
+    answer.hits = hits
         .into_iter()
         .skip(q.offset)
         .take(limit)
-        .map(|(score, highlights, p)| Hit {
-            link: link(&opts.public_url, &p.transcript, p.turn, &p.text),
-            transcript: p.transcript,
-            turn: p.turn,
-            paragraph: p.paragraph,
-            speaker: p.speaker,
-            role: p.role,
-            text: p.text,
-            highlights,
-            score: (score * 1000.0).round() / 1000.0,
-        })
+        .map(|s| s.into_hit(&opts.public_url))
         .collect();
+    if answer.total == 0 && q.offset == 0 {
+        answer.weak = weak
+            .into_iter()
+            .take(limit.min(WEAK_HITS))
+            .map(|s| s.into_hit(&opts.public_url))
+            .collect();
+    }
     Ok(answer)
 }
 
-type Ranked = Vec<(f32, Vec<[usize; 2]>, index::StoredPassage)>;
+/// At most this many weak matches are offered when nothing answers.
+const WEAK_HITS: usize = 3;
+/// A weak match covers at least this share of the question.
+const WEAK_COVERAGE: f32 = 0.3;
+
+/// Answers, and the nearest passages that are not answers.
+type Ranked = (Vec<Scored>, Vec<Scored>);
+
+/// Several speakers named: each one's best hits in turn, so every speaker
+/// is heard near the top, each in score order.
+fn interleave_speakers(hits: Vec<Scored>, speakers: &[String]) -> Vec<Scored> {
+    let mut queues: Vec<std::collections::VecDeque<Scored>> =
+        speakers.iter().map(|_| Default::default()).collect();
+    let mut others = Vec::new();
+    for h in hits {
+        match speakers
+            .iter()
+            .position(|s| h.passage.speaker.as_deref() == Some(s.as_str()))
+        {
+            Some(i) => queues[i].push_back(h),
+            None => others.push(h),
+        }
+    }
+    let mut out = Vec::new();
+    loop {
+        let mut round: Vec<Scored> = queues.iter_mut().filter_map(|q| q.pop_front()).collect();
+        if round.is_empty() {
+            break;
+        }
+        round.sort_by(|a, b| b.score.total_cmp(&a.score));
+        out.extend(round);
+    }
+    out.extend(others);
+    out
+}
+
+/// Ties are broken by place in the archive, so the order never depends on
+/// how the index happens to be laid out.
+fn by_score(a: &Scored, b: &Scored) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then_with(|| a.passage.transcript.cmp(&b.passage.transcript))
+        .then(a.passage.seq.cmp(&b.passage.seq))
+}
 
 fn rank(
     loaded: &Loaded,
     opts: &EngineOptions,
     searcher: &Searcher,
     terms: &[QueryTerm],
+    parsed: &Parsed,
     speakers: &[String],
-    wanted: usize,
     clock: &mut Clock,
 ) -> Result<Ranked, AskError> {
-    let query = candidate_query(loaded, terms, speakers);
+    let filter: Option<Box<dyn Query>> = (!speakers.is_empty())
+        .then(|| Box::new(speaker_filter(loaded, speakers)) as Box<dyn Query>);
+    let query = candidate_query(loaded, terms, filter);
     let top: Vec<(f32, DocAddress)> = searcher.search(
         &query,
-        &TopDocs::with_limit(opts.candidates.max(wanted * 2)).order_by_score(),
+        &TopDocs::with_limit(opts.candidates.max(opts.max_limit * 2)).order_by_score(),
     )?;
     clock.lap(|s| &mut s.search);
     clock.stages.candidates = top.len();
     let Some(max_bm25) = top.first().map(|t| t.0).filter(|s| *s > 0.0) else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
-    let total_weight: f32 = terms.iter().map(|t| t.weight).sum();
-    // A named speaker is evidence, worth an average word of the question.
-    let speaker_weight = if !speakers.is_empty() {
-        total_weight / terms.len() as f32
-    } else {
-        0.0
-    };
-    let mut out = Vec::new();
+    let total_weight: f32 = terms
+        .iter()
+        .map(|t| t.weight)
+        .sum::<f32>()
+        .max(f32::EPSILON);
+    let mut answers: Vec<Scored> = Vec::new();
+    let mut weak: Vec<Scored> = Vec::new();
     for (bm25, addr) in top {
         clock.lap(|s| &mut s.rerank);
         let doc: TantivyDocument = searcher.doc(addr)?;
         let p = loaded.generation.stored(&doc);
         clock.lap(|s| &mut s.fetch);
-        let folded = fold(&p.text);
-        let covered: f32 = terms
+        let (quote, paragraph) = quote_of(&p);
+        let folded = fold(&quote);
+        let context = fold_str(&p.context);
+        let prompt = p
+            .prompt
+            .as_ref()
+            .map(|x| fold_str(&x.text))
+            .unwrap_or_default();
+        let mut own = 0.0;
+        let mut covered = 0.0;
+        let framed: Vec<f32> = terms
             .iter()
-            .map(|t| t.weight * cover(t, &folded.text))
-            .sum();
-        let coverage = (covered + speaker_weight) / (total_weight + speaker_weight);
-        if coverage < opts.min_coverage || covered <= 0.0 {
+            .map(|t| (CONTEXT_CREDIT * cover(t, &context)).max(PROMPT_CREDIT * cover(t, &prompt)))
+            .collect();
+        for (t, framed) in terms.iter().zip(&framed) {
+            let c_own = cover(t, &folded.text);
+            own += t.weight * c_own;
+            covered += t.weight * c_own.max(*framed);
+        }
+        if own <= 0.0 {
             continue;
         }
-        let score = coverage + 0.35 * bm25 / max_bm25;
-        let highlights = highlights(&p.text, &folded, terms);
-        out.push((score, highlights, p));
+        // The words of an answer stand together: the best window of a few
+        // sentences must cover the question too, not words scattered over
+        // a long passage.
+        let mut best_window = 0.0f32;
+        for window in windows(&folded.text, WINDOW_SENTENCES) {
+            let c: f32 = terms
+                .iter()
+                .zip(&framed)
+                .map(|(t, framed)| t.weight * cover(t, window).max(*framed))
+                .sum();
+            best_window = best_window.max(c);
+        }
+        let passage_coverage = covered / total_weight;
+        let mut coverage =
+            WINDOW_WEIGHT * best_window / total_weight + (1.0 - WINDOW_WEIGHT) * passage_coverage;
+        let mut score = coverage + 0.35 * bm25 / max_bm25;
+        // A question is context for its answers, not an answer, unless
+        // what was asked is the question: it ranks below them.
+        if p.is(flags::PROMPT) && !parsed.asks_for_question {
+            coverage *= PROMPT_PENALTY;
+            score *= PROMPT_PENALTY;
+        }
+        if let Some(pos) = parsed.position {
+            let wanted = match pos {
+                Position::First => flags::FIRST_TURN,
+                Position::Last => flags::LAST_TURN,
+            };
+            if p.is(wanted) {
+                score += 0.5;
+            }
+        }
+        tracing::trace!(
+            coverage,
+            own = own / total_weight,
+            bm25,
+            turn = p.turn,
+            paragraph = p.paragraph,
+            text = %quote.chars().take(30).collect::<String>(),
+            "candidate"
+        );
+        let highlights = highlights(&quote, &folded, terms);
+        let scored = Scored {
+            score,
+            highlights,
+            text: quote,
+            paragraph,
+            passage: p,
+        };
+        if coverage >= opts.min_coverage {
+            answers.push(scored);
+        } else if coverage >= WEAK_COVERAGE {
+            weak.push(scored);
+        }
     }
-    out.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.seq.cmp(&b.2.seq)));
+    for list in [&mut answers, &mut weak] {
+        list.sort_by(by_score);
+        // A lead-in and its substance make one quote: keep it once.
+        let mut seen = std::collections::HashSet::new();
+        list.retain(|s| seen.insert((s.key().0.to_owned(), s.key().1, s.key().2)));
+    }
     clock.lap(|s| &mut s.rerank);
-    Ok(out)
+    Ok((answers, weak))
 }
 
-/// A question naming only a speaker: their most substantial passages.
+/// Sentences in the window whose coverage counts beside the passage's.
+const WINDOW_SENTENCES: usize = 3;
+/// Weight of the best window's coverage against the whole passage's.
+const WINDOW_WEIGHT: f32 = 0.5;
+
+/// Runs of `n` consecutive sentences of folded text (the whole text when it
+/// has `n` sentences or fewer).
+fn windows(folded: &str, n: usize) -> Vec<&str> {
+    let mut ends = vec![0];
+    for (i, c) in folded.char_indices() {
+        if matches!(
+            c,
+            '。' | '!' | '?' | ';' | '\n' | '\u{ff01}' | '\u{ff1f}' | '\u{ff1b}'
+        ) {
+            ends.push(i + c.len_utf8());
+        }
+    }
+    if *ends.last().unwrap_or(&0) < folded.len() {
+        ends.push(folded.len());
+    }
+    if ends.len() <= n + 1 {
+        return vec![folded];
+    }
+    (0..ends.len() - n)
+        .map(|i| &folded[ends[i]..ends[i + n]])
+        .collect()
+}
+
+/// A question naming only a speaker: their most substantial passages (or,
+/// asked about their opening or closing words, that turn in order).
 fn speaker_passages(
     loaded: &Loaded,
     searcher: &Searcher,
     speakers: &[String],
+    position: Option<Position>,
 ) -> Result<Ranked, AskError> {
     let addrs = searcher.search(
         &speaker_filter(loaded, speakers),
         &tantivy::collector::DocSetCollector,
     )?;
-    let mut out: Ranked = Vec::new();
+    let wanted = position.map(|p| match p {
+        Position::First => flags::FIRST_TURN,
+        Position::Last => flags::LAST_TURN,
+    });
+    let mut out: Vec<Scored> = Vec::new();
     for addr in addrs {
         let doc: TantivyDocument = searcher.doc(addr)?;
         let p = loaded.generation.stored(&doc);
         let len = p.text.chars().count() as f32;
-        out.push((len / (len + 100.0), Vec::new(), p));
+        let score = match wanted {
+            // In the turn asked about, in the order it was said.
+            Some(flag) if p.is(flag) => 2.0 - p.paragraph as f32 / 1000.0,
+            Some(_) => continue,
+            None => len / (len + 100.0),
+        };
+        out.push(Scored {
+            score,
+            highlights: Vec::new(),
+            text: p.text.clone(),
+            paragraph: p.paragraph,
+            passage: p,
+        });
     }
-    out.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then(a.2.transcript.cmp(&b.2.transcript))
-            .then(a.2.seq.cmp(&b.2.seq))
-    });
-    Ok(out)
+    out.sort_by(by_score);
+    Ok((out, Vec::new()))
 }
 
-/// Character spans of `original` where the question's words occur.
+/// Character spans of `original` where the question's words occur, in one
+/// pass over the text for the offsets (a long passage costs linear time).
 fn highlights(original: &str, folded: &text::Folded, terms: &[QueryTerm]) -> Vec<[usize; 2]> {
-    let char_starts: Vec<usize> = folded.text.char_indices().map(|(i, _)| i).collect();
-    let char_of = |byte: usize| char_starts.partition_point(|&s| s < byte);
+    let folded_starts: Vec<usize> = folded.text.char_indices().map(|(i, _)| i).collect();
+    let folded_char = |byte: usize| folded_starts.partition_point(|&s| s < byte);
+    let original_starts: Vec<usize> = original.char_indices().map(|(i, _)| i).collect();
+    let original_char = |byte: usize| original_starts.partition_point(|&s| s < byte);
     let mut spans: Vec<[usize; 2]> = Vec::new();
     for t in terms {
         if t.text.is_empty() {
             continue;
         }
         for (at, m) in folded.text.match_indices(t.text.as_str()) {
-            if let Some(r) = folded.original_range(char_of(at), char_of(at + m.len())) {
-                let start = original[..r.start].chars().count();
-                let end = start + original[r.clone()].chars().count();
-                spans.push([start, end]);
+            if let Some(r) = folded.original_range(folded_char(at), folded_char(at + m.len())) {
+                spans.push([original_char(r.start), original_char(r.end)]);
             }
         }
     }
@@ -785,6 +1122,162 @@ pub fn link(public_url: &str, transcript: &str, turn: u64, text: &str) -> String
 
 #[cfg(test)]
 mod tests {
+
+    /// An engine over one hand-made transcript with a moderator.
+    fn engine_with(text: &str, sidecar: &str) -> (tempfile::TempDir, Engine) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("transcripts");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("panel.txt"), text).unwrap();
+        std::fs::write(dir.join("panel.toml"), sidecar).unwrap();
+        let opened = Engine::open(EngineOptions::new(tmp.path()), &|_| {}).unwrap();
+        (tmp, opened.engine)
+    }
+
+    const PANEL: &str = "圓桌\n\n\
+        主持:歡迎兩位。我們先談人才,銀行最缺什麼樣的人才?\n\n\
+        王芳:我覺得兩者差別挺大的。\n\n\
+        首先是懂數據又懂業務的複合型人才,這樣的人在銀行很稀缺。\n\n\
+        李明:我補充一點,風控建模的人才也很缺。\n\n\
+        主持:第二個問題,劍橋分析是怎麼回事?\n\n\
+        王芳:劍橋分析是一家已經關門的公司。\n\n\
+        過去大家貼標籤看職業和收入,它引入了大五人格,用心理學給用戶分類。\n\n\
+        後來因為道德問題,這家公司關門了。\n\n\
+        主持:最後請兩位各說一句結語。\n\n\
+        李明:開放合作,共同成長。\n\n\
+        王芳:不忘初心,方得始終。\n";
+
+    const SIDECAR: &str = "[[speakers]]\nname = \"主持\"\nmoderator = true\n\
+        [[speakers]]\nname = \"王芳\"\naliases = [\"王總\"]\n\
+        [[speakers]]\nname = \"李明\"\naliases = [\"李總\"]\n";
+
+    fn ask(e: &Engine, q: &str) -> Answer {
+        let mut question = Question::new(q);
+        question.limit = 5;
+        e.ask(&question).unwrap()
+    }
+
+    #[test]
+    fn repeating_the_moderators_question_finds_the_answers_first() {
+        let (_t, e) = engine_with(PANEL, SIDECAR);
+        let a = ask(&e, "銀行最缺什麼樣的人才?");
+        let first = &a.hits[0];
+        assert_ne!(first.speaker.as_deref(), Some("主持"), "{a:#?}");
+        assert!(first.text.contains("複合型人才"), "{a:#?}");
+        let prompt = first
+            .prompt
+            .as_ref()
+            .expect("the answer carries its prompt");
+        assert_eq!(prompt.speaker, "主持");
+        assert!(prompt.text.contains("最缺什麼樣的人才"));
+        // The lead-in is quoted with the substance after it, once.
+        assert!(
+            first.text.starts_with("我覺得兩者差別挺大的。\n首先"),
+            "{}",
+            first.text
+        );
+        assert_eq!(first.paragraph, 1);
+        let same = a
+            .hits
+            .iter()
+            .filter(|h| h.text.contains("複合型人才"))
+            .count();
+        assert_eq!(same, 1, "{a:#?}");
+        // Highlights point into the joined quote.
+        let chars: Vec<char> = first.text.chars().collect();
+        for [s, e] in &first.highlights {
+            let word: String = chars[*s..*e].iter().collect();
+            assert!(
+                fold_str(&word).contains("人才") || fold_str(&word).contains("银行"),
+                "{word}"
+            );
+        }
+        // Asking what was asked finds the question itself.
+        let asked = ask(&e, "主持問了什麼關於人才的問題?");
+        assert_eq!(asked.hits[0].speaker.as_deref(), Some("主持"), "{asked:#?}");
+    }
+
+    #[test]
+    fn a_topic_named_once_finds_the_paragraphs_that_discuss_it() {
+        let (_t, e) = engine_with(PANEL, SIDECAR);
+        let a = ask(&e, "劍橋分析用什麼方法給用戶分類?");
+        assert!(
+            a.hits.first().is_some_and(|h| h.text.contains("大五人格")),
+            "{a:#?}"
+        );
+    }
+
+    #[test]
+    fn a_named_speaker_narrows_but_is_no_evidence() {
+        let (_t, e) = engine_with(PANEL, SIDECAR);
+        // One shared character with the speaker's passages is not an answer.
+        let a = ask(&e, "王總怎麼看比特幣?");
+        assert!(a.hits.is_empty(), "{a:#?}");
+        assert_eq!(a.speaker.as_deref(), Some("王芳"));
+    }
+
+    #[test]
+    fn two_named_speakers_are_both_heard() {
+        let (_t, e) = engine_with(PANEL, SIDECAR);
+        let a = ask(&e, "王芳和李明怎麼看人才?");
+        assert_eq!(a.speakers, ["王芳", "李明"]);
+        let top2: Vec<_> = a
+            .hits
+            .iter()
+            .take(2)
+            .filter_map(|h| h.speaker.as_deref())
+            .collect();
+        assert!(top2.contains(&"王芳") && top2.contains(&"李明"), "{a:#?}");
+    }
+
+    #[test]
+    fn closing_words_point_at_the_speakers_last_turn() {
+        let (_t, e) = engine_with(PANEL, SIDECAR);
+        let a = ask(&e, "王芳最後說了什麼?");
+        assert!(a.hits[0].text.contains("不忘初心"), "{a:#?}");
+        let a = ask(&e, "李明的結語");
+        assert!(a.hits[0].text.contains("開放合作"), "{a:#?}");
+    }
+
+    #[test]
+    fn nothing_confident_offers_weak_matches_apart() {
+        let (_t, e) = engine_with(PANEL, SIDECAR);
+        let a = ask(&e, "銀行缺區塊鏈人才嗎");
+        assert!(a.hits.is_empty(), "{a:#?}");
+        assert!(!a.weak.is_empty(), "{a:#?}");
+        let json = serde_json::to_value(&a).unwrap();
+        assert!(json["weak"].is_array() && json["hits"].as_array().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_pinyin_name_before_a_chinese_alias_is_taken_out_cleanly() {
+        let (_t, e) = engine_with(PANEL, SIDECAR);
+        // Spans are removed last first by position: no panic, the topic kept.
+        for q in [
+            "wangfang 李總 人才",
+            "Wang Fang和李總怎麼看人才?",
+            "李總 wangfang 人才",
+        ] {
+            let a = ask(&e, q);
+            assert_eq!(a.terms, ["人才"], "{q}: {a:#?}");
+            assert_eq!(a.speakers.len(), 2, "{q}");
+        }
+    }
+
+    #[test]
+    fn highlights_of_a_long_passage_take_linear_time_and_stay_exact() {
+        let text = "金融".repeat(20_000);
+        let folded = fold(&text);
+        let t = QueryTerm {
+            text: "金融".into(),
+            weight: 1.0,
+            parts: Vec::new(),
+            grams: Vec::new(),
+            known: true,
+        };
+        let h = highlights(&text, &folded, &[t]);
+        assert_eq!(h, [[0, 40_000]]);
+    }
     use super::*;
 
     #[test]

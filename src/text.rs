@@ -24,7 +24,7 @@ use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 /// Bump when folding, segmentation or stop words change.
-pub const ANALYZER_VERSION: u32 = 5;
+pub const ANALYZER_VERSION: u32 = 6;
 
 /// Name the word tokenizer is registered under in tantivy.
 pub const WORD_TOKENIZER: &str = "forumbot_words";
@@ -152,6 +152,8 @@ pub fn is_wordlike(s: &str) -> bool {
 /// it is about, so they never make a passage match. Simplified (folded) form.
 const STOP_WORDS: &[&str] = &[
     // Chinese question words and particles
+    "时候",
+    "为何",
     "什么",
     "什么样",
     "怎么",
@@ -373,6 +375,33 @@ pub fn is_stop_word(folded_word: &str) -> bool {
     static SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
     SET.get_or_init(|| STOP_WORDS.iter().copied().collect())
         .contains(folded_word)
+        || is_interrogative(folded_word)
+}
+
+/// Question words jieba keeps whole with what they ask for: 哪一年, 哪个,
+/// 哪位, 几月, 几岁, 何时, 何种, 多久. They say what kind of answer is
+/// wanted (a year, a person), never what the answer is about.
+fn is_interrogative(folded_word: &str) -> bool {
+    let mut chars = folded_word.chars();
+    let (Some(first), second) = (chars.next(), chars.next()) else {
+        return false;
+    };
+    let short = folded_word.chars().count() <= 4;
+    match first {
+        '哪' => true,
+        '几' => short,
+        '何' => matches!(
+            second,
+            Some('时' | '年' | '地' | '处' | '种' | '人' | '者' | '谓' | '以' | '故' | '在')
+        ),
+        '多' => {
+            matches!(
+                second,
+                Some('少' | '久' | '长' | '大' | '高' | '远' | '深' | '重' | '宽')
+            ) && short
+        }
+        _ => false,
+    }
 }
 
 /// A word of analysed text: folded form and where it stands in the original.
@@ -450,6 +479,22 @@ impl Analyzer {
             .map(|t| t.word)
             .filter(|w| is_wordlike(w))
             .collect()
+    }
+
+    /// One cut of already folded text with jieba's dictionary alone (no
+    /// guessing of unknown words).
+    pub fn cut_folded_dict<'a>(&self, folded: &'a str) -> Vec<&'a str> {
+        self.jieba
+            .cut(folded, false)
+            .into_iter()
+            .map(|t| t.word)
+            .filter(|w| is_wordlike(w))
+            .collect()
+    }
+
+    /// Whether jieba's dictionary (with the corpus's names) holds the word.
+    pub fn knows(&self, folded_word: &str) -> bool {
+        self.jieba.has_word(folded_word)
     }
 
     /// Search-mode cut of already folded text (a compound and its parts).

@@ -435,6 +435,7 @@ mod tests {
             speaker: (turn > 0).then(|| "甲".to_owned()),
             role: (turn > 0).then(|| "主持人 & <i>".to_owned()),
             text: text.into(),
+            ..StoredPassage::default()
         }
     }
 

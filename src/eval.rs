@@ -1,0 +1,447 @@
+//! Retrieval quality, measured in process: a question file in, the figures
+//! the reference scorers print out (`../shared/eval/score.py` for the forum
+//! format, `rc_score.py` for the archive format), with a per-kind breakdown
+//! and every miss listed.
+//!
+//! Two formats, told apart line by line:
+//!
+//! - **forum**: `{"id", "kind", "q", "speaker", "gold"}`. A hit is right when
+//!   it is attributed to `speaker` (if set) and its text holds one of the
+//!   `gold` substrings (`[]`: any passage of the speaker); `gold: null` means
+//!   the right answer is no hits at all.
+//! - **archive**: `{"q", "context"}`. A hit is right when its text, with
+//!   whitespace folded, is a piece of `context` or holds it; `context: null`
+//!   means no hits is right.
+//!
+//! Both count hit@1, hit@3, hit@5 and MRR@5 over the answerable questions,
+//! and how many unanswerable ones were left without hits.
+
+use crate::search::{Answer, AskError, Engine, Hit, Question};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// How many hits are asked for and scored (the scorers' `--limit 5`).
+pub const DEPTH: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}, line {line}: not a question of either format ({message})")]
+    Line {
+        path: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{0}: holds no questions")]
+    Empty(String),
+}
+
+/// One line of a question file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Case {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub q: String,
+    #[serde(default)]
+    pub speaker: Option<String>,
+    /// Forum format: substrings of a right hit; `None` = unanswerable.
+    #[serde(default, deserialize_with = "some_or_null")]
+    pub gold: Option<Option<Vec<String>>>,
+    /// Archive format: the paragraph that answers; `None` = unanswerable.
+    #[serde(default, deserialize_with = "some_or_null")]
+    pub context: Option<Option<String>>,
+}
+
+/// Tells a key set to `null` (`Some(None)`) from a missing key (`None`).
+fn some_or_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl Case {
+    /// Whether the question has an answer in the archive.
+    pub fn answerable(&self) -> bool {
+        match (&self.gold, &self.context) {
+            (Some(g), _) => g.is_some(),
+            (None, Some(c)) => c.is_some(),
+            (None, None) => false,
+        }
+    }
+
+    /// The kind used in the breakdown.
+    pub fn kind(&self) -> String {
+        match &self.kind {
+            Some(k) => k.clone(),
+            None if self.answerable() => "answerable".into(),
+            None => "unanswerable".into(),
+        }
+    }
+
+    /// Whether `hit` answers this question.
+    pub fn relevant(&self, hit: &Hit) -> bool {
+        if let Some(Some(gold)) = &self.gold {
+            if let Some(want) = &self.speaker {
+                if hit.speaker.as_deref() != Some(want.as_str()) {
+                    return false;
+                }
+            }
+            return gold.is_empty() || gold.iter().any(|g| hit.text.contains(g.as_str()));
+        }
+        if let Some(Some(context)) = &self.context {
+            let text = hit.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            return !text.is_empty()
+                && (context.contains(text.as_str()) || text.contains(context.as_str()));
+        }
+        false
+    }
+}
+
+/// Reads a question file, refusing a line of neither format with its number.
+pub fn load(path: &Path) -> Result<Vec<Case>, EvalError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let mut cases = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let case: Case = serde_json::from_str(line).map_err(|e| EvalError::Line {
+            path: shown.clone(),
+            line: i + 1,
+            message: e.to_string(),
+        })?;
+        if case.gold.is_none() && case.context.is_none() {
+            return Err(EvalError::Line {
+                path: shown,
+                line: i + 1,
+                message: "it has neither `gold` nor `context`".into(),
+            });
+        }
+        cases.push(case);
+    }
+    if cases.is_empty() {
+        return Err(EvalError::Empty(shown));
+    }
+    Ok(cases)
+}
+
+/// One question's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub id: String,
+    pub kind: String,
+    pub q: String,
+    pub answerable: bool,
+    /// 1-based rank of the first right hit among the first [`DEPTH`].
+    pub rank: Option<usize>,
+    pub hits: usize,
+    /// Speaker and start of the first hit, for the list of misses.
+    pub top: Option<String>,
+    /// The question was refused (empty, too long, unknown speaker).
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    /// Right: a right hit in the top 3 (answerable) or no hits (unanswerable).
+    pub fn ok(&self) -> bool {
+        if self.answerable {
+            matches!(self.rank, Some(r) if r <= 3)
+        } else {
+            self.hits == 0 && self.error.is_none()
+        }
+    }
+}
+
+/// Counts of one group of questions.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Figures {
+    pub answerable: usize,
+    pub hit1: usize,
+    pub hit3: usize,
+    pub hit5: usize,
+    pub rr: f64,
+    /// Answerable questions that got no hits.
+    pub empty: usize,
+    pub unanswerable: usize,
+    /// Unanswerable questions that got no hits.
+    pub abstained: usize,
+}
+
+impl Figures {
+    fn add(&mut self, o: &Outcome) {
+        if !o.answerable {
+            self.unanswerable += 1;
+            self.abstained += usize::from(o.hits == 0 && o.error.is_none());
+            return;
+        }
+        self.answerable += 1;
+        self.empty += usize::from(o.hits == 0);
+        if let Some(r) = o.rank {
+            self.hit1 += usize::from(r == 1);
+            self.hit3 += usize::from(r <= 3);
+            self.hit5 += usize::from(r <= 5);
+            self.rr += 1.0 / r as f64;
+        }
+    }
+
+    fn share(&self, n: usize) -> f64 {
+        n as f64 / self.answerable.max(1) as f64
+    }
+
+    /// The headline, in the reference scorers' words.
+    pub fn headline(&self) -> String {
+        format!(
+            "hit@1 {:.3} hit@3 {:.3} hit@5 {:.3} mrr@5 {:.3} empty {}/{} abstain {}/{}",
+            self.share(self.hit1),
+            self.share(self.hit3),
+            self.share(self.hit5),
+            self.rr / self.answerable.max(1) as f64,
+            self.empty,
+            self.answerable,
+            self.abstained,
+            self.unanswerable
+        )
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub overall: Figures,
+    pub by_kind: BTreeMap<String, Figures>,
+    pub outcomes: Vec<Outcome>,
+    pub seconds: f64,
+}
+
+impl Report {
+    pub fn misses(&self) -> impl Iterator<Item = &Outcome> {
+        self.outcomes.iter().filter(|o| !o.ok())
+    }
+
+    /// The report as text: breakdown, misses, headline last.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        for (kind, f) in &self.by_kind {
+            if f.answerable > 0 {
+                s.push_str(&format!(
+                    "  {kind:18} hit@1 {}/{} hit@3 {}/{} empty {}\n",
+                    f.hit1, f.answerable, f.hit3, f.answerable, f.empty
+                ));
+            }
+            if f.unanswerable > 0 {
+                s.push_str(&format!(
+                    "  {kind:18} abstain {}/{}\n",
+                    f.abstained, f.unanswerable
+                ));
+            }
+        }
+        let misses: Vec<&Outcome> = self.misses().collect();
+        if !misses.is_empty() {
+            s.push_str(&format!("misses ({}):\n", misses.len()));
+            for o in misses {
+                let got = match (&o.error, &o.top) {
+                    (Some(e), _) => format!("refused: {e}"),
+                    (None, Some(top)) => format!("{} hits, first {top}", o.hits),
+                    (None, None) => "no hits".into(),
+                };
+                let rank = o.rank.map_or("-".into(), |r| r.to_string());
+                s.push_str(&format!(
+                    "  {:6} {:16} rank {rank:2} {}  -> {got}\n",
+                    o.id, o.kind, o.q
+                ));
+            }
+        }
+        s.push_str(&format!(
+            "{} questions in {:.2} s\n{}\n",
+            self.outcomes.len(),
+            self.seconds,
+            self.overall.headline()
+        ));
+        s
+    }
+}
+
+/// Asks every question of `cases` and scores the answers.
+pub fn run(engine: &Engine, cases: &[Case]) -> Result<Report, AskError> {
+    let started = std::time::Instant::now();
+    let mut outcomes = Vec::with_capacity(cases.len());
+    for (i, case) in cases.iter().enumerate() {
+        let mut q = Question::new(case.q.clone());
+        q.limit = DEPTH;
+        let answer: Result<Answer, AskError> = engine.ask(&q);
+        let (answer, error) = match answer {
+            Ok(a) => (Some(a), None),
+            Err(e) if e.is_user_error() => (None, Some(e.to_string())),
+            Err(e) => return Err(e),
+        };
+        let hits: &[Hit] = answer.as_ref().map_or(&[], |a| &a.hits);
+        let rank = hits
+            .iter()
+            .take(DEPTH)
+            .position(|h| case.relevant(h))
+            .map(|p| p + 1);
+        let top = hits.first().map(|h| {
+            let start: String = h.text.chars().take(24).collect();
+            format!("{}: {start}", h.speaker.as_deref().unwrap_or("-"))
+        });
+        outcomes.push(Outcome {
+            id: case.id.clone().unwrap_or_else(|| format!("#{}", i + 1)),
+            kind: case.kind(),
+            q: case.q.clone(),
+            answerable: case.answerable(),
+            rank,
+            hits: hits.len(),
+            top,
+            error,
+        });
+    }
+    let mut overall = Figures::default();
+    let mut by_kind: BTreeMap<String, Figures> = BTreeMap::new();
+    for o in &outcomes {
+        overall.add(o);
+        by_kind.entry(o.kind.clone()).or_default().add(o);
+    }
+    Ok(Report {
+        overall,
+        by_kind,
+        outcomes,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(speaker: &str, text: &str) -> Hit {
+        Hit {
+            transcript: "t".into(),
+            turn: 1,
+            paragraph: 1,
+            speaker: Some(speaker.into()),
+            role: None,
+            text: text.into(),
+            highlights: Vec::new(),
+            score: 1.0,
+            link: String::new(),
+            prompt: None,
+        }
+    }
+
+    #[test]
+    fn both_formats_are_read_and_judged_like_the_reference_scorers() {
+        let forum: Case = serde_json::from_str(
+            r#"{"id":"a","kind":"topic","q":"x","speaker":"甲","gold":["人才"]}"#,
+        )
+        .unwrap();
+        assert!(forum.answerable());
+        assert!(forum.relevant(&hit("甲", "綜合人才")));
+        assert!(!forum.relevant(&hit("乙", "綜合人才")), "wrong speaker");
+        assert!(!forum.relevant(&hit("甲", "資源")));
+        let negative: Case = serde_json::from_str(
+            r#"{"id":"n","kind":"negative","q":"x","speaker":null,"gold":null}"#,
+        )
+        .unwrap();
+        assert!(!negative.answerable());
+        let rc: Case =
+            serde_json::from_str(r#"{"q":"x","context":"一段 很長的 段落。","answer":"a"}"#)
+                .unwrap();
+        assert!(rc.answerable());
+        assert!(
+            rc.relevant(&hit("甲", "很長的\n段落。")),
+            "whitespace folded"
+        );
+        assert!(
+            rc.relevant(&hit("甲", "前文 一段 很長的 段落。 後文")),
+            "holds it"
+        );
+        assert!(!rc.relevant(&hit("甲", "別的段落")));
+        let rc_none: Case =
+            serde_json::from_str(r#"{"q":"x","context":null,"answer":null}"#).unwrap();
+        assert!(!rc_none.answerable());
+    }
+
+    #[test]
+    fn figures_count_ranks_and_abstentions() {
+        let mut f = Figures::default();
+        let o = |answerable, rank, hits| Outcome {
+            id: String::new(),
+            kind: String::new(),
+            q: String::new(),
+            answerable,
+            rank,
+            hits,
+            top: None,
+            error: None,
+        };
+        f.add(&o(true, Some(1), 3));
+        f.add(&o(true, Some(4), 5));
+        f.add(&o(true, None, 0));
+        f.add(&o(false, None, 0));
+        f.add(&o(false, None, 2));
+        assert_eq!((f.hit1, f.hit3, f.hit5, f.empty), (1, 1, 2, 1));
+        assert_eq!((f.abstained, f.unanswerable), (1, 2));
+        assert!((f.rr - 1.25).abs() < 1e-9);
+        assert!(f
+            .headline()
+            .starts_with("hit@1 0.333 hit@3 0.333 hit@5 0.667"));
+    }
+}
+
+#[cfg(test)]
+mod floor {
+    use super::*;
+    use crate::search::EngineOptions;
+    use std::path::PathBuf;
+
+    /// The forum development set, beside the checkout as in CI.
+    fn dev_set() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/dev.jsonl")
+    }
+
+    /// The quality floor reached on the forum development set: a ranking or
+    /// abstention change that loses ground fails here.
+    #[test]
+    fn the_forum_dev_set_stays_above_its_floor() {
+        let path = dev_set();
+        let cases = load(&path).unwrap_or_else(|e| {
+            panic!("the forum dev set must be beside the checkout (../shared/eval): {e}")
+        });
+        let tmp = tempfile::tempdir().unwrap();
+        let transcripts = tmp.path().join("transcripts");
+        std::fs::create_dir_all(&transcripts).unwrap();
+        let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/transcripts");
+        for entry in std::fs::read_dir(bundled).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), transcripts.join(entry.file_name())).unwrap();
+        }
+        let engine = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
+            .unwrap()
+            .engine;
+        let report = run(&engine, &cases).unwrap();
+        let f = &report.overall;
+        let share = |n: usize| n as f64 / f.answerable as f64;
+        let text = report.to_text();
+        assert!(f.answerable >= 25 && f.unanswerable >= 5, "{text}");
+        assert!(share(f.hit1) >= 0.93, "hit@1 under the floor:\n{text}");
+        assert!(share(f.hit3) >= 0.93, "hit@3 under the floor:\n{text}");
+        assert_eq!(
+            f.abstained, f.unanswerable,
+            "an unanswerable question got hits:\n{text}"
+        );
+    }
+}
