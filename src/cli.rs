@@ -178,8 +178,8 @@ pub fn open_engine(settings: &Settings) -> Result<Engine, CliError> {
             b.elapsed.as_secs_f64()
         );
     }
-    if let Some(e) = &opened.refused {
-        eprintln!("forumbot: warning: serving the previous index because {e}");
+    if let Some(why) = &opened.not_refreshed {
+        eprintln!("forumbot: warning: serving the previous index, not rebuilt: {why}");
     }
     Ok(opened.engine)
 }
@@ -233,7 +233,12 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
         }
         Command::Index => {
             let data = DataDir::new(&settings.data.dir);
-            let report = index::build(&data, settings.index.threads, &progress_printer())?;
+            let report = index::build_waiting(
+                &data,
+                settings.index.threads,
+                std::time::Duration::from_secs(settings.index.lock_wait_seconds),
+                &progress_printer(),
+            )?;
             let mut text = format!(
                 "indexed {} transcript(s), {} passages, {:.1} KB of text in {:.2} s (generation {})\n",
                 report.transcripts.len(),
