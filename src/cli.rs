@@ -267,10 +267,13 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
         }
         Command::Web => {
             let engine = Arc::new(open_engine(settings)?);
-            let listen = settings.web.listen.clone();
+            let web = settings.web.clone();
             runtime()?.block_on(async move {
-                eprintln!("forumbot: transcript pages on http://{listen}/ (Ctrl-C stops)");
-                crate::web::serve(engine, &listen, shutdown_signal()).await
+                eprintln!(
+                    "forumbot: transcript pages on http://{}/ (Ctrl-C stops)",
+                    web.listen
+                );
+                crate::web::serve(engine, &web, shutdown_signal()).await
             })?;
             Ok(())
         }

@@ -55,6 +55,10 @@ pub struct WebSettings {
     pub enabled: bool,
     pub listen: String,
     pub public_url: String,
+    pub header_read_timeout_seconds: u64,
+    pub max_connections: usize,
+    pub shutdown_grace_seconds: u64,
+    pub page_cache_mb: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
