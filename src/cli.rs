@@ -116,13 +116,16 @@ pub enum CliError {
     /// Our fault: exit 1.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// Nobody's fault, try again later (another build holds the index): exit 1.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::User(_) => 2,
-            CliError::Internal(_) => 1,
+            CliError::Internal(_) | CliError::Busy(_) => 1,
         }
     }
 }
@@ -131,6 +134,7 @@ impl From<IndexError> for CliError {
     fn from(e: IndexError) -> Self {
         match e {
             IndexError::Refused(_) | IndexError::NoTranscripts(_) => CliError::User(e.to_string()),
+            IndexError::Busy { .. } => CliError::Busy(e.to_string()),
             e => CliError::Internal(e.into()),
         }
     }
