@@ -125,13 +125,16 @@ pub enum CliError {
     /// Our fault: exit 1.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// Nobody's fault, try again later (another build holds the index): exit 1.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::User(_) => 2,
-            CliError::Internal(_) => 1,
+            CliError::Internal(_) | CliError::Busy(_) => 1,
         }
     }
 }
@@ -140,6 +143,7 @@ impl From<IndexError> for CliError {
     fn from(e: IndexError) -> Self {
         match e {
             IndexError::Refused(_) | IndexError::NoTranscripts(_) => CliError::User(e.to_string()),
+            IndexError::Busy { .. } => CliError::Busy(e.to_string()),
             e => CliError::Internal(e.into()),
         }
     }
@@ -187,8 +191,8 @@ pub fn open_engine(settings: &Settings) -> Result<Engine, CliError> {
             b.elapsed.as_secs_f64()
         );
     }
-    if let Some(e) = &opened.refused {
-        eprintln!("forumbot: warning: serving the previous index because {e}");
+    if let Some(why) = &opened.not_refreshed {
+        eprintln!("forumbot: warning: serving the previous index, not rebuilt: {why}");
     }
     Ok(opened.engine)
 }
@@ -242,7 +246,12 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
         }
         Command::Index => {
             let data = DataDir::new(&settings.data.dir);
-            let report = index::build(&data, settings.index.threads, &progress_printer())?;
+            let report = index::build_waiting(
+                &data,
+                settings.index.threads,
+                std::time::Duration::from_secs(settings.index.lock_wait_seconds),
+                &progress_printer(),
+            )?;
             let mut text = format!(
                 "indexed {} transcript(s), {} passages, {:.1} KB of text in {:.2} s (generation {})\n",
                 report.transcripts.len(),
@@ -271,10 +280,13 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
         }
         Command::Web => {
             let engine = Arc::new(open_engine(settings)?);
-            let listen = settings.web.listen.clone();
+            let web = settings.web.clone();
             runtime()?.block_on(async move {
-                eprintln!("forumbot: transcript pages on http://{listen}/ (Ctrl-C stops)");
-                crate::web::serve(engine, &listen, shutdown_signal()).await
+                eprintln!(
+                    "forumbot: transcript pages on http://{}/ (Ctrl-C stops)",
+                    web.listen
+                );
+                crate::web::serve(engine, &web, shutdown_signal()).await
             })?;
             Ok(())
         }

@@ -186,12 +186,12 @@ pub async fn start(settings: Settings, engine: Arc<Engine>) -> anyhow::Result<Bo
 
     let (stop_web, mut stopping) = watch::channel(false);
     let web = settings.web.enabled.then(|| {
-        let listen = settings.web.listen.clone();
+        let web = settings.web.clone();
         tokio::spawn(async move {
             let stop = async move {
                 let _ = stopping.wait_for(|s| *s).await;
             };
-            if let Err(e) = crate::web::serve(engine, &listen, stop).await {
+            if let Err(e) = crate::web::serve(engine, &web, stop).await {
                 tracing::error!("the transcript pages stopped: {e:#}");
             }
         })

@@ -8,12 +8,22 @@
 //! gen-<stamp>/       a complete generation: tantivy files, catalog.json, manifest.json
 //! tmp-<stamp>/       a generation being built (never served; removed on the next build)
 //! build.lock         held while building, so two builders never race
+//! refused.json       fingerprint of transcripts whose last rebuild was refused
 //! ```
 //!
 //! A build writes a whole new generation, syncs it, and only then renames a
 //! new `CURRENT` into place. Killed at any moment, the index is the old
 //! generation or the new one, never a mix. If any transcript is refused, the
 //! build stops before touching anything.
+//!
+//! Nothing here waits without a bound: the build lock is waited for at most
+//! the time given (then [`IndexError::Busy`]), and only regular files are
+//! read, so a FIFO named like a transcript or sidecar cannot block a build.
+//! Pruning keeps the generation `CURRENT` names and the one it replaced (a
+//! reader may still be opening it) and removes every other `gen-*` by name;
+//! a reader whose generation vanished while it opened retries once with the
+//! new `CURRENT`. Served generations are opened so that a read-only
+//! filesystem still serves them.
 
 use crate::conversation::{self, Place, Prompt};
 use crate::text::{self, Analyzer, BigramTokenizer, WordTokenizer};
@@ -32,6 +42,10 @@ const CURRENT: &str = "CURRENT";
 const CATALOG: &str = "catalog.json";
 const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "build.lock";
+const REFUSED: &str = "refused.json";
+
+/// How long [`build`] waits for another build to finish before giving up.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
 
 /// Errors of building or opening an index.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +67,9 @@ pub enum IndexError {
     Tantivy(#[from] tantivy::TantivyError),
     #[error("{path}: damaged index metadata: {message}")]
     Corrupt { path: PathBuf, message: String },
+    /// Another process held the build lock for longer than we may wait.
+    #[error("another build of this index is running (waited {} s for it): try again when it has finished", .waited.as_secs())]
+    Busy { waited: Duration },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
@@ -226,8 +243,18 @@ impl DataDir {
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok())
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "txt") && p.is_file())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .filter(|p| {
+                // Metadata never blocks; opening a FIFO would, forever.
+                let regular = p.is_file();
+                if !regular {
+                    tracing::warn!(path = %p.display(), "not a regular file; skipped");
+                }
+                regular
+            })
             .collect();
+        // Sorted by file name: documents are numbered in this order, so two
+        // builds of the same files assign the same document order.
         files.sort();
         Ok(files)
     }
@@ -276,18 +303,27 @@ pub enum Freshness {
     Fresh,
 }
 
-/// Reads `CURRENT` and the manifest it points at.
-pub fn current_generation(data: &DataDir) -> Option<(String, Manifest)> {
-    let dir = data.index();
-    let name = std::fs::read_to_string(dir.join(CURRENT))
+/// The generation name `CURRENT` holds, if it is a sane one.
+fn current_name(data: &DataDir) -> Option<String> {
+    let name = std::fs::read_to_string(data.index().join(CURRENT))
         .ok()?
         .trim()
         .to_owned();
     if !name.starts_with("gen-") || name.contains(['/', '\\']) {
         return None;
     }
-    let manifest = std::fs::read(dir.join(&name).join(MANIFEST)).ok()?;
-    let manifest: Manifest = serde_json::from_slice(&manifest).ok()?;
+    Some(name)
+}
+
+fn read_manifest(dir: &Path) -> Option<Manifest> {
+    let manifest = std::fs::read(dir.join(MANIFEST)).ok()?;
+    serde_json::from_slice(&manifest).ok()
+}
+
+/// Reads `CURRENT` and the manifest it points at.
+pub fn current_generation(data: &DataDir) -> Option<(String, Manifest)> {
+    let name = current_name(data)?;
+    let manifest = read_manifest(&data.index().join(&name))?;
     Some((name, manifest))
 }
 
@@ -304,12 +340,40 @@ pub fn freshness(data: &DataDir) -> Result<Freshness, IndexError> {
     Ok(Freshness::Fresh)
 }
 
-/// Opens the generation `CURRENT` names.
+/// Opens the generation `CURRENT` names. A build that finished while we
+/// were opening may have pruned it: then `CURRENT` is read again, once.
 pub fn open(data: &DataDir) -> Result<Option<Generation>, IndexError> {
-    let Some((name, manifest)) = current_generation(data) else {
+    let Some(name) = current_name(data) else {
         return Ok(None);
     };
+    open_or_retry(data, name).map(Some)
+}
+
+/// Opens generation `name` (read from `CURRENT` a moment ago); if it has
+/// vanished meanwhile, opens the one `CURRENT` names now.
+fn open_or_retry(data: &DataDir, name: String) -> Result<Generation, IndexError> {
+    match open_named(data, name.clone()) {
+        Ok(g) => Ok(g),
+        Err(e) if !data.index().join(&name).exists() => match current_name(data) {
+            Some(now) if now != name => {
+                tracing::info!(gone = %name, current = %now, "generation pruned while opening; opening the current one");
+                open_named(data, now)
+            }
+            _ => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+fn open_named(data: &DataDir, name: String) -> Result<Generation, IndexError> {
     let dir = data.index().join(&name);
+    let manifest_path = dir.join(MANIFEST);
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(&manifest_path).map_err(io_err(&manifest_path))?)
+            .map_err(|e| IndexError::Corrupt {
+                path: manifest_path.clone(),
+                message: e.to_string(),
+            })?;
     let catalog_path = dir.join(CATALOG);
     let catalog: Catalog =
         serde_json::from_slice(&std::fs::read(&catalog_path).map_err(io_err(&catalog_path))?)
@@ -318,7 +382,61 @@ pub fn open(data: &DataDir) -> Result<Option<Generation>, IndexError> {
                 message: e.to_string(),
             })?;
     let analyzer = Arc::new(Analyzer::new(catalog.user_words()));
-    open_generation(name, dir, catalog, manifest, analyzer).map(Some)
+    open_generation(name, dir, catalog, manifest, analyzer)
+}
+
+/// A generation's files as tantivy sees them. Generations are never written
+/// once current, so when the reader's metadata lock file cannot be created
+/// (a read-only filesystem) reading goes on without it.
+#[derive(Debug, Clone)]
+struct GenerationDir(tantivy::directory::MmapDirectory);
+
+mod generation_dir {
+    use super::GenerationDir;
+    use std::path::Path;
+    use std::sync::Arc;
+    use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+    use tantivy::directory::{
+        Directory, DirectoryLock, FileHandle, Lock, WatchCallback, WatchHandle, WritePtr, META_LOCK,
+    };
+
+    impl Directory for GenerationDir {
+        fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+            self.0.get_file_handle(path)
+        }
+        fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+            self.0.delete(path)
+        }
+        fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+            self.0.exists(path)
+        }
+        fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+            self.0.open_write(path)
+        }
+        fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+            self.0.atomic_read(path)
+        }
+        fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+            self.0.atomic_write(path, data)
+        }
+        fn sync_directory(&self) -> std::io::Result<()> {
+            self.0.sync_directory()
+        }
+        fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
+            match self.0.acquire_lock(lock) {
+                // The metadata lock only guards against a writer deleting
+                // segment files; nobody writes a finished generation.
+                Err(LockError::IoError(e)) if lock.filepath == META_LOCK.filepath => {
+                    tracing::debug!(error = %e, "no metadata lock file (read-only?); reading without it");
+                    Ok(DirectoryLock::from(Box::new(())))
+                }
+                other => other,
+            }
+        }
+        fn watch(&self, cb: WatchCallback) -> tantivy::Result<WatchHandle> {
+            self.0.watch(cb)
+        }
+    }
 }
 
 /// Opens a generation directory with its catalog and analyser in hand.
@@ -329,7 +447,9 @@ fn open_generation(
     manifest: Manifest,
     analyzer: Arc<Analyzer>,
 ) -> Result<Generation, IndexError> {
-    let index = Index::open_in_dir(&dir)?;
+    let files =
+        tantivy::directory::MmapDirectory::open(&dir).map_err(tantivy::TantivyError::from)?;
+    let index = Index::open(GenerationDir(files))?;
     register_tokenizers(&index, &analyzer);
     let reader = index
         .reader_builder()
@@ -384,6 +504,18 @@ pub fn load_transcripts(data: &DataDir) -> Result<Vec<(String, Transcript)>, Ind
     let mut errors = Vec::new();
     let mut ids = std::collections::HashMap::new();
     for f in files {
+        // Only regular files are opened: opening a FIFO blocks until someone
+        // writes to it, which may be never.
+        let sidecar = f.with_extension("toml");
+        if std::fs::metadata(&sidecar).is_ok_and(|m| !m.is_file()) {
+            errors.push(TranscriptError::Sidecar {
+                path: sidecar,
+                message:
+                    "not a regular file (a FIFO, device or directory cannot be read as a sidecar)"
+                        .into(),
+            });
+            continue;
+        }
         match transcript::load(&f) {
             Ok(t) => {
                 if let Some(first) = ids.insert(t.meta.id.clone(), f.clone()) {
@@ -443,7 +575,8 @@ fn info_of(file: String, t: &Transcript, passages: usize) -> TranscriptInfo {
 struct BuildLock(std::fs::File);
 
 impl BuildLock {
-    fn acquire(index_dir: &Path) -> Result<BuildLock, IndexError> {
+    /// Takes the lock, waiting at most `wait` for another builder to finish.
+    fn acquire(index_dir: &Path, wait: Duration) -> Result<BuildLock, IndexError> {
         std::fs::create_dir_all(index_dir).map_err(io_err(index_dir))?;
         let path = index_dir.join(LOCK);
         let file = std::fs::OpenOptions::new()
@@ -452,11 +585,27 @@ impl BuildLock {
             .write(true)
             .open(&path)
             .map_err(io_err(&path))?;
-        if file.try_lock().is_err() {
-            tracing::info!("another build is running; waiting for it to finish");
-            file.lock().map_err(io_err(&path))?;
+        let started = Instant::now();
+        let mut said = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(BuildLock(file)),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => return Err(io_err(&path)(e)),
+            }
+            let waited = started.elapsed();
+            if waited >= wait {
+                return Err(IndexError::Busy { waited: wait });
+            }
+            if !said {
+                tracing::info!(
+                    wait_s = wait.as_secs(),
+                    "another build is running; waiting for it to finish"
+                );
+                said = true;
+            }
+            std::thread::sleep((wait - waited).min(Duration::from_millis(50)));
         }
-        Ok(BuildLock(file))
     }
 }
 
@@ -464,6 +613,29 @@ impl Drop for BuildLock {
     fn drop(&mut self) {
         let _ = self.0.unlock();
     }
+}
+
+/// A refusal remembered so that unchanged transcripts are not parsed again
+/// by every process that finds the index stale.
+#[derive(Debug, Serialize, Deserialize)]
+struct RefusedRecord {
+    analyzer_version: u32,
+    fingerprint: String,
+    message: String,
+}
+
+/// The refusal message of the last rebuild, if the transcripts are still
+/// exactly as they were then.
+pub fn refused_before(data: &DataDir) -> Result<Option<String>, IndexError> {
+    let Ok(bytes) = std::fs::read(data.index().join(REFUSED)) else {
+        return Ok(None);
+    };
+    let Ok(record) = serde_json::from_slice::<RefusedRecord>(&bytes) else {
+        return Ok(None);
+    };
+    let same = record.analyzer_version == text::ANALYZER_VERSION
+        && record.fingerprint == data.fingerprint()?;
+    Ok(same.then_some(record.message))
 }
 
 fn stamp() -> String {
@@ -492,12 +664,23 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
 
 /// Builds a new generation from the transcripts of `data` and makes it
 /// current. Nothing changes if a transcript is refused or the build fails.
+/// Waits at most [`DEFAULT_LOCK_WAIT`] for another build.
 pub fn build(
     data: &DataDir,
     threads: usize,
     progress: &dyn Fn(Progress),
 ) -> Result<BuildReport, IndexError> {
-    build_and_open(data, threads, progress).map(|(report, _)| report)
+    build_waiting(data, threads, DEFAULT_LOCK_WAIT, progress)
+}
+
+/// [`build`], waiting at most `wait` for another build to finish.
+pub fn build_waiting(
+    data: &DataDir,
+    threads: usize,
+    wait: Duration,
+    progress: &dyn Fn(Progress),
+) -> Result<BuildReport, IndexError> {
+    build_and_open_waiting(data, threads, wait, progress).map(|(report, _)| report)
 }
 
 /// [`build`], and the new generation opened for serving with the analyser
@@ -508,18 +691,84 @@ pub fn build_and_open(
     threads: usize,
     progress: &dyn Fn(Progress),
 ) -> Result<(BuildReport, Generation), IndexError> {
+    build_and_open_waiting(data, threads, DEFAULT_LOCK_WAIT, progress)
+}
+
+/// [`build_and_open`], waiting at most `wait` for another build to finish.
+pub fn build_and_open_waiting(
+    data: &DataDir,
+    threads: usize,
+    wait: Duration,
+    progress: &dyn Fn(Progress),
+) -> Result<(BuildReport, Generation), IndexError> {
     let started = Instant::now();
+    let lock = BuildLock::acquire(&data.index(), wait)?;
+    build_locked(data, threads, progress, started, &lock)
+}
+
+/// What [`refresh`] did.
+#[derive(Debug)]
+pub enum Refresh {
+    /// A new generation was built and is current.
+    Built(Box<(BuildReport, Generation)>),
+    /// Once the lock was ours, the index was already up to date (another
+    /// process rebuilt it while we waited): nothing was built.
+    AlreadyFresh,
+    /// The transcripts are unchanged since a rebuild of them was refused
+    /// (the refusal, as it was reported): not parsed again.
+    RefusedBefore(String),
+}
+
+/// Brings the index up to date if it still needs it once the build lock is
+/// held: any number of processes finding it stale together build it once.
+/// Waits at most `wait` for the lock ([`IndexError::Busy`] after that).
+pub fn refresh(
+    data: &DataDir,
+    threads: usize,
+    wait: Duration,
+    progress: &dyn Fn(Progress),
+) -> Result<Refresh, IndexError> {
+    let started = Instant::now();
+    let lock = BuildLock::acquire(&data.index(), wait)?;
+    match freshness(data)? {
+        Freshness::Fresh => return Ok(Refresh::AlreadyFresh),
+        Freshness::Missing => {}
+        Freshness::Stale(_) => {
+            if let Some(message) = refused_before(data)? {
+                return Ok(Refresh::RefusedBefore(message));
+            }
+        }
+    }
+    build_locked(data, threads, progress, started, &lock).map(|x| Refresh::Built(Box::new(x)))
+}
+
+/// Builds with the build lock held (the lock is only asked for as proof).
+fn build_locked(
+    data: &DataDir,
+    threads: usize,
+    progress: &dyn Fn(Progress),
+    started: Instant,
+    _lock: &BuildLock,
+) -> Result<(BuildReport, Generation), IndexError> {
     let index_dir = data.index();
-    let _lock = BuildLock::acquire(&index_dir)?;
     // Read the fingerprint before the transcripts: an edit made during the
     // build then makes this generation stale rather than silently current.
     let fingerprint = data.fingerprint()?;
-    let transcripts = load_transcripts(data)?;
+    let transcripts = match load_transcripts(data) {
+        Ok(t) => t,
+        Err(e) => {
+            if let IndexError::Refused(_) = &e {
+                remember_refusal(&index_dir, &fingerprint, &e);
+            }
+            return Err(e);
+        }
+    };
     progress(Progress::Parsed {
         transcripts: transcripts.len(),
     });
 
     remove_leftovers(&index_dir);
+    let previous = current_name(data);
     let tmp = index_dir.join(format!("tmp-{}", stamp()));
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
     let result = write_generation(&tmp, &transcripts, &fingerprint, threads, progress);
@@ -532,13 +781,17 @@ pub fn build_and_open(
     };
     let name = format!("gen-{}", stamp());
     let final_dir = index_dir.join(&name);
-    std::fs::rename(&tmp, &final_dir).map_err(io_err(&final_dir))?;
+    if let Err(e) = std::fs::rename(&tmp, &final_dir) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(io_err(&final_dir)(e));
+    }
     sync_dir(&index_dir)?;
     let current_tmp = index_dir.join(format!("{CURRENT}.tmp"));
     write_synced(&current_tmp, name.as_bytes())?;
     std::fs::rename(&current_tmp, index_dir.join(CURRENT)).map_err(io_err(&index_dir))?;
     sync_dir(&index_dir)?;
-    remove_old_generations(&index_dir, &name);
+    let _ = std::fs::remove_file(index_dir.join(REFUSED));
+    remove_old_generations(&index_dir, &name, previous.as_deref());
 
     let report = BuildReport {
         generation: name.clone(),
@@ -557,6 +810,21 @@ pub fn build_and_open(
     };
     let generation = open_generation(name, final_dir, catalog, manifest, analyzer)?;
     Ok((report, generation))
+}
+
+/// Notes a refusal beside the index (best effort: failing to note it only
+/// costs a re-parse next time).
+fn remember_refusal(index_dir: &Path, fingerprint: &str, e: &IndexError) {
+    let record = RefusedRecord {
+        analyzer_version: text::ANALYZER_VERSION,
+        fingerprint: fingerprint.to_owned(),
+        message: e.to_string(),
+    };
+    let tmp = index_dir.join(format!("{REFUSED}.tmp"));
+    if std::fs::create_dir_all(index_dir).is_ok() && std::fs::write(&tmp, to_json(&record)).is_ok()
+    {
+        let _ = std::fs::rename(&tmp, index_dir.join(REFUSED));
+    }
 }
 
 fn write_generation(
@@ -676,29 +944,20 @@ fn remove_leftovers(index_dir: &Path) {
     }
 }
 
-/// Keeps the current generation and the one before it (a process that opened
-/// it a moment ago may still be reading it), removes the rest.
-fn remove_old_generations(index_dir: &Path, current: &str) {
+/// Keeps the current generation and the one it replaced (a process that
+/// read `CURRENT` a moment ago may still be opening it) and removes every
+/// other `gen-*` by name: older ones, and orphans a killed build renamed
+/// into place but never made current. Called with the build lock held.
+fn remove_old_generations(index_dir: &Path, current: &str, previous: Option<&str>) {
     let Ok(entries) = std::fs::read_dir(index_dir) else {
         return;
     };
-    let mut gens: Vec<String> = entries
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("gen-") && n != current)
-        .collect();
-    gens.sort_by_key(|n| std::cmp::Reverse(generation_time(n)));
-    for old in gens.into_iter().skip(1) {
-        let _ = std::fs::remove_dir_all(index_dir.join(old));
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("gen-") && name != current && Some(name.as_str()) != previous {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
-}
-
-fn generation_time(name: &str) -> u128 {
-    name.trim_start_matches("gen-")
-        .split('-')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Stored fields of one passage, as read back from the index.
@@ -840,6 +1099,200 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with("tmp-"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    /// Runs `f` on a thread and fails the test if it takes more than 20 s
+    /// (a hang must fail the test, not hang it).
+    fn within_20s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("did not finish within 20 s: it hangs")
+    }
+
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "mkfifo {}", path.display());
+    }
+
+    fn gen_dirs(data: &DataDir) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(data.index())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("gen-"))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_fifo_named_like_a_sidecar_or_transcript_is_refused_not_opened() {
+        let (t, data) = data_with(&[("a.txt", SMALL), ("b.txt", SMALL)]);
+        mkfifo(&data.transcripts().join("b.toml"));
+        mkfifo(&data.transcripts().join("c.txt"));
+        let _keep = t;
+        let d = data.clone();
+        let result = within_20s(move || build(&d, 1, &|_| {}));
+        match result {
+            Err(IndexError::Refused(errors)) => {
+                let msg = IndexError::Refused(errors).to_string();
+                assert!(
+                    msg.contains("b.toml") && msg.contains("regular file"),
+                    "{msg}"
+                );
+            }
+            other => panic!("expected the FIFO sidecar refused, got {other:?}"),
+        }
+        // Without the FIFO sidecar, the FIFO transcript is skipped.
+        std::fs::remove_file(data.transcripts().join("b.toml")).unwrap();
+        let d = data.clone();
+        let report = within_20s(move || build(&d, 1, &|_| {})).unwrap();
+        assert_eq!(report.transcripts.len(), 2);
+    }
+
+    #[test]
+    fn waiting_for_the_build_lock_is_bounded() {
+        let (_t, data) = data_with(&[("a.txt", SMALL)]);
+        let held = BuildLock::acquire(&data.index(), Duration::ZERO).unwrap();
+        let d = data.clone();
+        let result = within_20s(move || build_waiting(&d, 1, Duration::from_millis(300), &|_| {}));
+        match result {
+            Err(e @ IndexError::Busy { .. }) => {
+                assert!(e.to_string().contains("another build"), "{e}")
+            }
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        drop(held);
+        build_waiting(&data, 1, Duration::from_millis(300), &|_| {}).unwrap();
+    }
+
+    #[test]
+    fn refresh_rechecks_freshness_once_it_holds_the_lock() {
+        let (_t, data) = data_with(&[("a.txt", SMALL)]);
+        assert!(matches!(
+            refresh(&data, 1, Duration::ZERO, &|_| {}).unwrap(),
+            Refresh::Built(_)
+        ));
+        let first = current_name(&data).unwrap();
+        // A second process that saw it stale before the first one finished
+        // finds it fresh once it has the lock, and builds nothing.
+        assert!(matches!(
+            refresh(&data, 1, Duration::ZERO, &|_| {}).unwrap(),
+            Refresh::AlreadyFresh
+        ));
+        assert_eq!(current_name(&data).unwrap(), first);
+    }
+
+    #[test]
+    fn a_refusal_is_remembered_until_the_transcripts_change() {
+        let (_t, data) = data_with(&[("a.txt", SMALL)]);
+        build(&data, 1, &|_| {}).unwrap();
+        let bad = data.transcripts().join("bad.txt");
+        std::fs::write(&bad, "只有文字。").unwrap();
+        let parsed = std::cell::Cell::new(0);
+        let count = |p: Progress| {
+            if let Progress::Parsed { .. } = p {
+                parsed.set(parsed.get() + 1)
+            }
+        };
+        assert!(matches!(
+            refresh(&data, 1, Duration::ZERO, &count),
+            Err(IndexError::Refused(_))
+        ));
+        // Unchanged transcripts: not parsed again (a parse could only end in
+        // Built or Refused), the refusal as it was reported is repeated.
+        let fingerprint = data.fingerprint().unwrap();
+        match refresh(&data, 1, Duration::ZERO, &count).unwrap() {
+            Refresh::RefusedBefore(msg) => assert!(msg.contains("bad.txt"), "{msg}"),
+            other => panic!("expected the remembered refusal, got {other:?}"),
+        }
+        assert_eq!(data.fingerprint().unwrap(), fingerprint);
+        // Fixing the file changes the fingerprint: the next refresh builds.
+        std::fs::write(&bad, "補充\n\n甲:好。\n\n乙:對。\n\n甲:謝。\n\n乙:嗯。\n").unwrap();
+        assert!(matches!(
+            refresh(&data, 1, Duration::ZERO, &count).unwrap(),
+            Refresh::Built(_)
+        ));
+        assert_eq!(parsed.get(), 1);
+        assert!(!data.index().join(REFUSED).exists());
+    }
+
+    #[test]
+    fn pruning_keeps_the_replaced_generation_and_removes_orphans_by_name() {
+        let (_t, data) = data_with(&[("a.txt", SMALL)]);
+        let first = build(&data, 1, &|_| {}).unwrap().generation;
+        // A build killed between renaming its directory and swapping
+        // CURRENT leaves a complete generation nobody serves. Its stamp
+        // sorts after every real one.
+        let orphan = data.index().join("gen-99999999999999999999-1");
+        std::fs::create_dir_all(&orphan).unwrap();
+        std::fs::write(orphan.join(MANIFEST), "{}").unwrap();
+        let second = build(&data, 1, &|_| {}).unwrap().generation;
+        let mut expected = vec![first.clone(), second.clone()];
+        expected.sort();
+        assert_eq!(gen_dirs(&data), expected, "the orphan goes, {first} stays");
+        let third = build(&data, 1, &|_| {}).unwrap().generation;
+        let mut expected = vec![second, third];
+        expected.sort();
+        assert_eq!(gen_dirs(&data), expected);
+    }
+
+    #[test]
+    fn a_reader_whose_generation_vanished_opens_the_current_one() {
+        let (_t, data) = data_with(&[("a.txt", SMALL)]);
+        build(&data, 1, &|_| {}).unwrap();
+        let now = build(&data, 1, &|_| {}).unwrap().generation;
+        // It read CURRENT when it named a generation pruned since.
+        let g = open_or_retry(&data, "gen-1-1".to_owned()).unwrap();
+        assert_eq!(g.name, now);
+        assert_eq!(g.reader.searcher().num_docs(), 4);
+    }
+
+    #[test]
+    fn a_generation_opens_where_no_lock_file_can_be_created() {
+        let (_t, data) = data_with(&[("a.txt", SMALL)]);
+        let name = build(&data, 1, &|_| {}).unwrap().generation;
+        // As on a read-only filesystem: tantivy's metadata lock file cannot
+        // be opened for writing (here: a directory stands in its place).
+        let lock = data.index().join(&name).join(".tantivy-meta.lock");
+        let _ = std::fs::remove_file(&lock);
+        std::fs::create_dir(&lock).unwrap();
+        let g = open(&data).unwrap().unwrap();
+        assert_eq!(g.reader.searcher().num_docs(), 4);
+    }
+
+    #[test]
+    fn transcripts_are_indexed_in_file_name_order() {
+        let (_t, data) = data_with(&[("c.txt", SMALL), ("a.txt", SMALL), ("b.txt", SMALL)]);
+        build(&data, 1, &|_| {}).unwrap();
+        let g = open(&data).unwrap().unwrap();
+        let ids: Vec<_> = g
+            .catalog
+            .transcripts
+            .iter()
+            .map(|t| t.meta.id.as_str())
+            .collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        // With one writer thread documents are numbered in that order.
+        let searcher = g.reader.searcher();
+        let mut order = Vec::new();
+        for (s, reader) in searcher.segment_readers().iter().enumerate() {
+            for d in 0..reader.max_doc() {
+                let doc: TantivyDocument =
+                    searcher.doc(tantivy::DocAddress::new(s as u32, d)).unwrap();
+                order.push(g.stored(&doc).transcript);
+            }
+        }
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(order, sorted);
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
 
 fn report(e: &CliError) -> ExitCode {
     match e {
-        CliError::User(msg) => eprintln!("forumbot: {msg}"),
+        CliError::User(msg) | CliError::Busy(msg) => eprintln!("forumbot: {msg}"),
         CliError::Internal(err) => eprintln!("forumbot: internal error: {err:#}"),
     }
     ExitCode::from(e.exit_code())

@@ -42,6 +42,9 @@ pub struct EngineOptions {
     pub min_coverage: f32,
     /// BM25 candidates considered before re-ranking.
     pub candidates: usize,
+    /// Longest wait for another process's build: `/reindex`, and opening
+    /// with no index at all. A stale index is served at once instead.
+    pub lock_wait: Duration,
 }
 
 impl EngineOptions {
@@ -54,6 +57,7 @@ impl EngineOptions {
             max_limit: 10,
             min_coverage: 0.5,
             candidates: 64,
+            lock_wait: index::DEFAULT_LOCK_WAIT,
         }
     }
 }
@@ -164,9 +168,26 @@ pub struct Opened {
     pub engine: Engine,
     /// Set when the index was (re)built on the way.
     pub built: Option<BuildReport>,
-    /// Set when the transcripts changed but a rebuild was refused, so the
-    /// previous index is being served.
-    pub refused: Option<IndexError>,
+    /// Set when the index is older than the transcripts but could not be
+    /// rebuilt now, so the current generation is being served.
+    pub not_refreshed: Option<NotRefreshed>,
+}
+
+/// Why a stale index is being served as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum NotRefreshed {
+    /// The rebuild refused a transcript.
+    #[error("{0}")]
+    Refused(IndexError),
+    /// The transcripts are unchanged since a rebuild was refused.
+    #[error("the transcripts are unchanged since this rebuild was refused:\n{0}")]
+    RefusedBefore(String),
+    /// Another process holds the build lock.
+    #[error("another process is rebuilding the index; it is served as it was until that finishes")]
+    Busy,
+    /// The rebuild failed (disk full, read-only filesystem, …).
+    #[error("the index could not be refreshed ({0}); it is served read-only as it was")]
+    Failed(IndexError),
 }
 
 /// The search engine: current index generation, shared by every caller.
@@ -194,30 +215,49 @@ const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
 impl Engine {
     /// Opens the index of the data directory, building it first when it is
     /// missing or older than the transcripts or the analyser.
+    ///
+    /// Never waits on another process's build when there is an index to
+    /// serve: a stale index is then served as it is, with the reason in
+    /// [`Opened::not_refreshed`] (a rebuild running, a refusal, or an I/O
+    /// failure such as a full disk or a read-only filesystem). With no index
+    /// at all it waits at most `lock_wait` for a running build.
     pub fn open(opts: EngineOptions, progress: &dyn Fn(Progress)) -> Result<Opened, IndexError> {
         let data = DataDir::new(&opts.data_dir);
         let mut built = None;
-        let mut refused = None;
+        let mut not_refreshed = None;
         let mut generation = None;
+        let threads = opts.index_threads;
         match index::freshness(&data)? {
             Freshness::Fresh => {}
-            Freshness::Missing => {
-                let (report, g) = index::build_and_open(&data, opts.index_threads, progress)?;
-                built = Some(report);
-                generation = Some(g);
-            }
+            Freshness::Missing => match index::refresh(&data, threads, opts.lock_wait, progress)? {
+                index::Refresh::Built(b) => {
+                    let (report, g) = *b;
+                    built = Some(report);
+                    generation = Some(g);
+                }
+                index::Refresh::AlreadyFresh | index::Refresh::RefusedBefore(_) => {}
+            },
             Freshness::Stale(why) => {
                 tracing::info!(reason = why, "index is out of date; rebuilding");
-                match index::build_and_open(&data, opts.index_threads, progress) {
-                    Ok((report, g)) => {
+                match index::refresh(&data, threads, Duration::ZERO, progress) {
+                    Ok(index::Refresh::Built(b)) => {
+                        let (report, g) = *b;
                         built = Some(report);
                         generation = Some(g);
                     }
-                    Err(e @ IndexError::Refused(_)) => {
-                        tracing::warn!(error = %e, "rebuild refused; serving the previous index");
-                        refused = Some(e);
+                    Ok(index::Refresh::AlreadyFresh) => {}
+                    Ok(index::Refresh::RefusedBefore(message)) => {
+                        not_refreshed = Some(NotRefreshed::RefusedBefore(message));
                     }
-                    Err(e) => return Err(e),
+                    Err(e @ IndexError::Refused(_)) => {
+                        not_refreshed = Some(NotRefreshed::Refused(e));
+                    }
+                    Err(IndexError::Busy { .. }) => not_refreshed = Some(NotRefreshed::Busy),
+                    Err(e @ IndexError::NoTranscripts(_)) => return Err(e),
+                    Err(e) => not_refreshed = Some(NotRefreshed::Failed(e)),
+                }
+                if let Some(why) = &not_refreshed {
+                    tracing::warn!(reason = %why, "serving the index as it was");
                 }
             }
         }
@@ -237,7 +277,7 @@ impl Engine {
                 last_check: Mutex::new(Instant::now()),
             },
             built,
-            refused,
+            not_refreshed,
         })
     }
 
@@ -312,8 +352,12 @@ impl Engine {
         &self,
         progress: &dyn Fn(Progress),
     ) -> Result<BuildReport, IndexError> {
-        let (report, generation) =
-            index::build_and_open(&self.data, self.opts.index_threads, progress)?;
+        let (report, generation) = index::build_and_open_waiting(
+            &self.data,
+            self.opts.index_threads,
+            self.opts.lock_wait,
+            progress,
+        )?;
         self.swap(generation);
         Ok(report)
     }

@@ -38,6 +38,7 @@ pub struct DataSettings {
 #[derive(Debug, Clone, Deserialize)]
 pub struct IndexSettings {
     pub threads: usize,
+    pub lock_wait_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,6 +55,10 @@ pub struct WebSettings {
     pub enabled: bool,
     pub listen: String,
     pub public_url: String,
+    pub header_read_timeout_seconds: u64,
+    pub max_connections: usize,
+    pub shutdown_grace_seconds: u64,
+    pub page_cache_mb: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,6 +151,7 @@ impl Settings {
             max_limit: self.search.max_limit,
             min_coverage: self.search.min_coverage,
             candidates: self.search.candidates,
+            lock_wait: std::time::Duration::from_secs(self.index.lock_wait_seconds),
         }
     }
 }

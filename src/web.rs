@@ -7,68 +7,278 @@
 //! [`Engine::snapshot`], the very generation searches use, so a reindex
 //! changes pages and answers at the same moment and a link never points at a
 //! page that lacks its quote. The HTML itself is built in [`page`] (pure).
+//!
+//! Bounded under load ([`Limits`]): a connection must send its request
+//! headers within `header_read_timeout` or is closed; at most
+//! `max_connections` are served at once (more wait in the listen backlog);
+//! stopping closes idle connections at once and drops the rest after
+//! `shutdown_grace`. A transcript page is rendered once per generation and
+//! shared by every request for it (concurrent ones wait for the one render),
+//! with at most `page_cache_bytes` of pages kept: memory does not grow with
+//! the number of people reading the same page.
 
 pub mod page;
 
 use crate::search::Engine;
+use crate::settings::WebSettings;
 use crate::transcript;
 use anyhow::Context as _;
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OnceCell, Semaphore};
 
 /// The pages need no script, style only from the page itself and no other
 /// origin: a policy this strict makes any escaping slip harmless.
 const CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// Serves the transcript pages on `listen` until `shutdown` resolves.
+/// What bounds the server's use of time and memory (settings `web.*`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A connection that has not sent a request's headers in this time is closed.
+    pub header_read_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// How long stopping waits for requests in progress.
+    pub shutdown_grace: Duration,
+    /// Rendered pages kept for the current generation, in bytes.
+    pub page_cache_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 256,
+            shutdown_grace: Duration::from_secs(5),
+            page_cache_bytes: 64 << 20,
+        }
+    }
+}
+
+impl Limits {
+    pub fn from_settings(web: &WebSettings) -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(web.header_read_timeout_seconds.max(1)),
+            max_connections: web.max_connections.max(1),
+            shutdown_grace: Duration::from_secs(web.shutdown_grace_seconds),
+            page_cache_bytes: web.page_cache_mb.saturating_mul(1 << 20),
+        }
+    }
+}
+
+/// Serves the transcript pages on `web.listen` until `shutdown` resolves.
 pub async fn serve(
     engine: Arc<Engine>,
-    listen: &str,
+    web: &WebSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let listen = &web.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (setting web.listen)"))?;
-    serve_on(engine, listener, shutdown).await
+    serve_with(engine, listener, Limits::from_settings(web), shutdown).await
 }
 
 /// As [`serve`], on a listener already bound (tests bind port 0 first to
-/// learn the address their links must use).
+/// learn the address their links must use), with the default [`Limits`].
 pub async fn serve_on(
     engine: Arc<Engine>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with(engine, listener, Limits::default(), shutdown).await
+}
+
+/// As [`serve_on`], with the limits given.
+pub async fn serve_with(
+    engine: Arc<Engine>,
+    listener: tokio::net::TcpListener,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let address = listener.local_addr().context("listener has no address")?;
-    tracing::info!(%address, public_url = %engine.options().public_url, "serving transcript pages");
-    axum::serve(listener, router(engine))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("the transcript page server failed")?;
+    tracing::info!(%address, public_url = %engine.options().public_url, ?limits, "serving transcript pages");
+    let app = router_with(engine, limits.page_cache_bytes);
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        while connections.try_join_next().is_some() {}
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                tracing::warn!(
+                    max = limits.max_connections,
+                    "connection limit reached; new connections wait"
+                );
+                tokio::select! {
+                    _ = &mut shutdown => break,
+                    p = permits.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                }
+            }
+        };
+        let (stream, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, retry.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let mut closing = closing_rx.clone();
+        let header_timeout = limits.header_read_timeout;
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let mut conn = std::pin::pin!(http.serve_connection(TokioIo::new(stream), service));
+            tokio::select! {
+                done = conn.as_mut() => {
+                    if let Err(e) = done {
+                        tracing::debug!(%peer, error = %e, "connection ended");
+                    }
+                }
+                _ = closing.changed() => {
+                    // Idle connections close now; a request in progress
+                    // finishes (within the grace period).
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.as_mut().await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    let drained = tokio::time::timeout(limits.shutdown_grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            "connections still open after the grace period; closing them"
+        );
+        connections.shutdown().await;
+    }
     tracing::info!(%address, "transcript pages stopped");
     Ok(())
 }
 
 /// The routes, for [`serve`] and for tests.
 pub fn router(engine: Arc<Engine>) -> Router {
+    router_with(engine, Limits::default().page_cache_bytes)
+}
+
+fn router_with(engine: Arc<Engine>, page_cache_bytes: usize) -> Router {
+    let app = Arc::new(App {
+        engine,
+        pages: PageCache::new(page_cache_bytes),
+        renders: Default::default(),
+    });
     Router::new()
         .route("/", get(list))
         .route("/healthz", get(healthz))
         .route("/t/{id}", get(transcript_page))
         .fallback(not_found)
-        .with_state(engine)
+        .with_state(app)
+}
+
+/// What every handler shares.
+struct App {
+    engine: Arc<Engine>,
+    pages: PageCache,
+    /// Transcript pages rendered so far (to see that sharing works).
+    renders: std::sync::atomic::AtomicUsize,
+}
+
+type Slot = Arc<OnceCell<Bytes>>;
+
+/// Rendered transcript pages of one generation. Each page is rendered once
+/// (requests arriving meanwhile wait for that render) and then shared.
+struct PageCache {
+    max_bytes: usize,
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    generation: String,
+    slots: HashMap<String, Slot>,
+    /// Pages rendered, oldest first, with their sizes (for eviction).
+    filled: VecDeque<(String, usize)>,
+    bytes: usize,
+}
+
+impl PageCache {
+    fn new(max_bytes: usize) -> Self {
+        PageCache {
+            max_bytes,
+            inner: Mutex::new(CacheInner::default()),
+        }
+    }
+
+    /// The slot of page `id` of `generation` (a new generation empties the cache).
+    fn slot(&self, generation: &str, id: &str) -> Slot {
+        let mut c = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if c.generation != generation {
+            *c = CacheInner {
+                generation: generation.to_owned(),
+                ..CacheInner::default()
+            };
+        }
+        c.slots.entry(id.to_owned()).or_default().clone()
+    }
+
+    /// Counts a page just rendered, evicting the oldest others over the cap.
+    fn rendered(&self, generation: &str, id: &str, size: usize) {
+        let mut c = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if c.generation != generation {
+            return;
+        }
+        c.filled.push_back((id.to_owned(), size));
+        c.bytes += size;
+        while c.bytes > self.max_bytes && c.filled.len() > 1 {
+            let Some((old, n)) = c.filled.pop_front() else {
+                break;
+            };
+            c.bytes -= n;
+            c.slots.remove(&old);
+        }
+        if c.bytes > self.max_bytes {
+            // The page alone is over the cap: share it while it is being
+            // asked for, keep nothing once the requests holding it are done.
+            c.filled.clear();
+            c.bytes = 0;
+            c.slots.remove(id);
+        }
+    }
 }
 
 /// An HTML response with the headers every page carries.
-fn html(status: StatusCode, body: String) -> Response {
-    let mut r = (status, body).into_response();
+fn html(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
+    let mut r = (status, body.into()).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -107,7 +317,8 @@ fn internal_error() -> Response {
     html(StatusCode::INTERNAL_SERVER_ERROR, page::internal_error())
 }
 
-async fn healthz(State(engine): State<Arc<Engine>>) -> Response {
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let engine = app.engine.clone();
     let Some(loaded) = blocking(move || engine.snapshot()).await else {
         return internal_error();
     };
@@ -126,14 +337,16 @@ async fn healthz(State(engine): State<Arc<Engine>>) -> Response {
     r
 }
 
-async fn list(State(engine): State<Arc<Engine>>) -> Response {
+async fn list(State(app): State<Arc<App>>) -> Response {
+    let engine = app.engine.clone();
     match blocking(move || page::transcript_list(&engine.snapshot().generation.catalog)).await {
         Some(body) => html(StatusCode::OK, body),
         None => internal_error(),
     }
 }
 
-async fn not_found(State(engine): State<Arc<Engine>>) -> Response {
+async fn not_found(State(app): State<Arc<App>>) -> Response {
+    let engine = app.engine.clone();
     match blocking(move || page::not_found(&engine.snapshot().generation.catalog)).await {
         Some(body) => html(StatusCode::NOT_FOUND, body),
         None => internal_error(),
@@ -141,32 +354,118 @@ async fn not_found(State(engine): State<Arc<Engine>>) -> Response {
 }
 
 async fn transcript_page(
-    State(engine): State<Arc<Engine>>,
+    State(app): State<Arc<App>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     // A path that does not even decode is just another page that is not here.
     let id = match id {
         Ok(Path(id)) if transcript::is_valid_id(&id) => id,
-        _ => return not_found(State(engine)).await,
+        _ => return not_found(State(app)).await,
     };
-    let for_page = engine.clone();
-    let rendered = blocking(move || {
-        let loaded = for_page.snapshot();
-        let g = &loaded.generation;
-        let Some(info) = g.catalog.transcript(&id) else {
-            return Ok(None);
-        };
-        let passages = g.transcript_passages(&id)?;
-        Ok::<_, crate::index::IndexError>(Some(page::transcript(info, &passages)))
-    })
-    .await;
-    match rendered {
-        Some(Ok(Some(body))) => html(StatusCode::OK, body),
-        Some(Ok(None)) => not_found(State(engine)).await,
-        Some(Err(e)) => {
-            tracing::error!(error = %e, "cannot read a transcript's passages");
-            internal_error()
+    let engine = app.engine.clone();
+    let Some(loaded) = blocking(move || engine.snapshot()).await else {
+        return internal_error();
+    };
+    let generation = loaded.generation.name.clone();
+    if loaded.generation.catalog.transcript(&id).is_none() {
+        return not_found(State(app)).await;
+    }
+    let slot = app.pages.slot(&generation, &id);
+    let mut rendered_here = false;
+    let body = slot
+        .get_or_try_init(|| {
+            rendered_here = true;
+            app.renders
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let id = id.clone();
+            async move {
+                let rendered = blocking(move || {
+                    let g = &loaded.generation;
+                    let info = g.catalog.transcript(&id).ok_or("gone")?;
+                    let passages = g.transcript_passages(&id).map_err(|e| {
+                        tracing::error!(error = %e, "cannot read a transcript's passages");
+                        "unreadable"
+                    })?;
+                    Ok::<_, &str>(Bytes::from(page::transcript(info, &passages)))
+                })
+                .await;
+                rendered.unwrap_or(Err("render task failed"))
+            }
+        })
+        .await;
+    match body {
+        Ok(body) => {
+            let body = body.clone();
+            if rendered_here {
+                app.pages.rendered(&generation, &id, body.len());
+            }
+            html(StatusCode::OK, body)
         }
-        None => internal_error(),
+        Err(_) => internal_error(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::EngineOptions;
+
+    const SMALL: &str =
+        "小論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:不客氣。\n";
+
+    fn app(files: &[(&str, &str)], cache_bytes: usize) -> (tempfile::TempDir, Arc<App>) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("transcripts")).unwrap();
+        for (name, text) in files {
+            std::fs::write(tmp.path().join("transcripts").join(name), text).unwrap();
+        }
+        let engine = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
+            .unwrap()
+            .engine;
+        let app = Arc::new(App {
+            engine: Arc::new(engine),
+            pages: PageCache::new(cache_bytes),
+            renders: Default::default(),
+        });
+        (tmp, app)
+    }
+
+    async fn body_of(r: Response) -> Bytes {
+        assert_eq!(r.status(), StatusCode::OK);
+        axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_requests_for_a_page_share_one_render() {
+        let (_t, app) = app(&[("a.txt", SMALL)], 1 << 20);
+        let requests = (0..8).map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { transcript_page(State(app), Ok(Path("a".to_owned()))).await })
+        });
+        let mut bodies = Vec::new();
+        for r in futures::future::join_all(requests).await {
+            bodies.push(body_of(r.unwrap()).await);
+        }
+        assert_eq!(app.renders.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(bodies.iter().all(|b| b == &bodies[0]));
+        assert!(String::from_utf8_lossy(&bodies[0]).contains("turn-1"));
+        // Later requests of the same generation are not rendered again.
+        body_of(transcript_page(State(app.clone()), Ok(Path("a".to_owned()))).await).await;
+        assert_eq!(app.renders.load(std::sync::atomic::Ordering::Relaxed), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_page_cache_stays_under_its_cap() {
+        let (_t, app) = app(&[("a.txt", SMALL), ("b.txt", SMALL), ("c.txt", SMALL)], 1);
+        for id in ["a", "b", "c", "a"] {
+            body_of(transcript_page(State(app.clone()), Ok(Path(id.to_owned()))).await).await;
+        }
+        // A cap smaller than any page keeps none: every request renders.
+        assert_eq!(app.renders.load(std::sync::atomic::Ordering::Relaxed), 4);
+        let c = app.pages.inner.lock().unwrap();
+        assert_eq!(c.bytes, 0);
+        assert!(c.slots.is_empty());
     }
 }

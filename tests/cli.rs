@@ -373,3 +373,220 @@ fn an_index_build_killed_at_any_moment_leaves_a_working_index() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert!(generations_seen.contains(&original) || generations_seen.len() > 1);
 }
+
+/// Runs forumbot with `env` set; fails the test if it has not exited within
+/// `secs` seconds (a hang must fail, not hang the suite).
+fn forumbot_within(data: &Path, args: &[&str], env: &[(&str, &str)], secs: u64) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("--data")
+        .arg(data)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("FORUMBOT__DISCORD__TOKEN")
+        .env("FORUMBOT__WEB__PUBLIC_URL", "http://bot.test")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("forumbot {args:?} still running after {secs} s: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+const EXTRA: &str =
+    "加場\n\n王小明:量子計算會改變風控模型。\n\n李大華:我同意王小明。\n\n王小明:謝謝。\n";
+
+/// Holds the build lock of `data`'s index, as a running build does.
+fn hold_build_lock(data: &Path) -> std::fs::File {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(data.join("index/build.lock"))
+        .unwrap();
+    f.lock().unwrap();
+    f
+}
+
+#[test]
+fn a_stale_index_is_served_while_another_process_builds_and_index_waits_bounded() {
+    let data = data_copy();
+    assert!(forumbot(data.path(), &["index"]).status.success());
+    std::fs::write(data.path().join("transcripts/extra.txt"), EXTRA).unwrap();
+    let lock = hold_build_lock(data.path());
+    let out = forumbot_within(data.path(), &["ask", "--json", "念力"], &[], 30);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("another process is rebuilding"), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["hits"][0]["text"].as_str().unwrap().contains("念力"));
+    let out = forumbot_within(
+        data.path(),
+        &["index"],
+        &[("FORUMBOT__INDEX__LOCK_WAIT_SECONDS", "1")],
+        30,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("another build of this index is running") && !stderr.contains("internal"),
+        "{stderr}"
+    );
+    drop(lock);
+    let v = ask_json(data.path(), &[], "量子計算");
+    assert_eq!(v["hits"][0]["transcript"], "extra", "{v}");
+}
+
+#[test]
+fn four_asks_after_a_change_rebuild_once() {
+    let data = data_copy();
+    assert!(forumbot(data.path(), &["index"]).status.success());
+    std::fs::write(data.path().join("transcripts/extra.txt"), EXTRA).unwrap();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(BIN)
+                .arg("--data")
+                .arg(data.path())
+                .args(["ask", "--json", "量子計算"])
+                .env_remove("RUST_LOG")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut builds = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        builds += stderr.matches("forumbot: indexed").count();
+    }
+    assert_eq!(builds, 1, "four askers rebuilt {builds} times");
+    let v = ask_json(data.path(), &[], "量子計算");
+    assert_eq!(v["hits"][0]["transcript"], "extra", "{v}");
+}
+
+#[test]
+fn a_refused_file_left_in_place_is_not_parsed_by_every_ask() {
+    let data = data_copy();
+    assert!(forumbot(data.path(), &["index"]).status.success());
+    std::fs::write(data.path().join("transcripts/broken.txt"), b"\xff\xfe\xfd").unwrap();
+    let first = forumbot(data.path(), &["ask", "--json", "念力"]);
+    assert!(first.status.success());
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains("broken.txt"), "{stderr}");
+    let again = forumbot(data.path(), &["ask", "--json", "念力"]);
+    assert!(again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("unchanged since this rebuild was refused")
+            && stderr.contains("broken.txt"),
+        "{stderr}"
+    );
+    // Once the file changes, it is tried again.
+    std::fs::write(data.path().join("transcripts/broken.txt"), EXTRA).unwrap();
+    let v = ask_json(data.path(), &[], "量子計算");
+    assert_eq!(v["hits"][0]["transcript"], "broken", "{v}");
+}
+
+#[test]
+fn an_intact_index_is_served_when_a_rebuild_fails_for_io_reasons() {
+    let data = data_copy();
+    assert!(forumbot(data.path(), &["index"]).status.success());
+    std::fs::write(data.path().join("transcripts/extra.txt"), EXTRA).unwrap();
+    // The rebuild cannot write (as on a full disk or read-only filesystem):
+    // here a directory stands where the lock file must be opened.
+    let lock = data.path().join("index/build.lock");
+    let _ = std::fs::remove_file(&lock);
+    std::fs::create_dir(&lock).unwrap();
+    let out = forumbot_within(data.path(), &["ask", "--json", "念力"], &[], 60);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("could not be refreshed") && stderr.contains("build.lock"),
+        "{stderr}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["hits"][0]["text"].as_str().unwrap().contains("念力"));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_page_server_despite_half_open_connections() {
+    use std::io::{Read, Write};
+    let data = data_copy();
+    assert!(forumbot(data.path(), &["index"]).status.success());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = Command::new(BIN)
+        .arg("--data")
+        .arg(data.path())
+        .arg("web")
+        .env_remove("RUST_LOG")
+        .env("FORUMBOT__WEB__LISTEN", &listen)
+        .env("FORUMBOT__WEB__HEADER_READ_TIMEOUT_SECONDS", "600")
+        .env("FORUMBOT__WEB__SHUTDOWN_GRACE_SECONDS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let healthy = loop {
+        if let Ok(mut s) = std::net::TcpStream::connect(&listen) {
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut r = String::new();
+            let _ = s.read_to_string(&mut r);
+            break r.starts_with("HTTP/1.1 200");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server never came up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(healthy);
+    let half_open: Vec<_> = (0..5)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&listen).unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = server.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = server.kill();
+            let _ = server.wait();
+            panic!("the page server ignored SIGTERM for 15 s with half-open connections");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    drop(half_open);
+}

@@ -15,6 +15,7 @@ use forumbot::{Engine, EngineOptions, Question};
 use percent_encoding::percent_decode_str;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// A served engine on a temporary data directory.
@@ -342,4 +343,97 @@ async fn a_reindex_publishes_the_page_with_the_answers() {
         check_hit_link(&app, "監管沙盒", hit).await;
     }
     app.stop().await;
+}
+
+/// Serves the bundled data with `limits` on a fresh port; the address, the
+/// stop switch and the server task.
+async fn spawn_with(
+    limits: forumbot::web::Limits,
+) -> (
+    tempfile::TempDir,
+    std::net::SocketAddr,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let transcripts = dir.path().join("transcripts");
+    std::fs::create_dir_all(&transcripts).unwrap();
+    data::copy_bundled_transcripts(&transcripts);
+    let opts = EngineOptions::new(dir.path());
+    let engine = tokio::task::spawn_blocking(move || Engine::open(opts, &|_| {}))
+        .await
+        .unwrap()
+        .unwrap()
+        .engine;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(forumbot::web::serve_with(
+        Arc::new(engine),
+        listener,
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    (dir, addr, stop, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_neither_starve_healthz_nor_block_shutdown() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cap = 8;
+    let limits = forumbot::web::Limits {
+        header_read_timeout: Duration::from_secs(1),
+        max_connections: cap,
+        shutdown_grace: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let (_dir, addr, stop, server) = spawn_with(limits).await;
+    // Twice the cap of connections that never finish a request: half send
+    // nothing, half the start of a request line.
+    let mut idle = Vec::new();
+    for i in 0..2 * cap {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        if i % 2 == 1 {
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                .await
+                .unwrap();
+        }
+        idle.push(s);
+    }
+    // The server closes a connection that sends no headers in time.
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(15), idle[0].read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "an idle connection was not closed: {read:?}"
+    );
+    // /healthz still answers.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .expect("/healthz answers with idle connections open");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().starts_with("ok "));
+    // Open fresh half-open connections, then stop: bounded, not forever.
+    let mut more = Vec::new();
+    for _ in 0..cap {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        more.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = stop.send(());
+    let stopped = tokio::time::timeout(Duration::from_secs(10), server).await;
+    assert!(
+        matches!(stopped, Ok(Ok(Ok(())))),
+        "shutdown did not complete in bounded time: {stopped:?}"
+    );
+    drop((idle, more));
 }
