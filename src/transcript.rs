@@ -358,11 +358,15 @@ fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, str>,
     }
 }
 
-/// `Some("UTF-16")` for a file that opens with a UTF-16 byte order mark,
+/// `Some("UTF-16")` for an even-length file that opens with a UTF-16 byte order mark,
 /// `Some("UTF-16LE")`/`Some("UTF-16BE")` for one whose NUL bytes fall on
 /// alternate bytes (UTF-16 without a mark: the ASCII characters, newlines
 /// included, have a zero byte), `None` otherwise.
 fn utf16_encoding(bytes: &[u8]) -> Option<&'static str> {
+    // UTF-16 comes in pairs of bytes: an odd length is something else.
+    if bytes.len() % 2 == 1 {
+        return None;
+    }
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return Some("UTF-16");
     }
