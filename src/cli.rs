@@ -198,17 +198,23 @@ pub fn open_engine(settings: &Settings) -> Result<Engine, CliError> {
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value).map_err(anyhow::Error::from)?;
-    writeln!(out).map_err(anyhow::Error::from)?;
-    Ok(())
+    let mut line = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
+    line.push(b'\n');
+    print_bytes(&line)
 }
 
 fn print_text(text: &str) -> Result<(), CliError> {
+    print_bytes(text.as_bytes())
+}
+
+/// Writes to stdout. A reader that has gone away (`forumbot ask … | head`)
+/// is a normal, quiet end, not an error.
+fn print_bytes(bytes: &[u8]) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .map_err(anyhow::Error::from)?;
-    Ok(())
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Internal(e.into())),
+        _ => Ok(()),
+    }
 }
 
 /// Runs a one-shot subcommand.

@@ -6,7 +6,9 @@
 //! Commands: `/ask [--speaker NAME] [--limit N] QUESTION`, `/more`,
 //! `/speaker NAME`, `/transcripts`, `/reindex [PATH [SIDECAR]]`, `/help`,
 //! `/quit`; a line without a leading `/` is a question. Errors print the
-//! reply a Discord user would get and the console keeps reading.
+//! reply a Discord user would get and the console keeps reading: a line
+//! that is not UTF-8 is reported and skipped, and a reader that goes away
+//! (`console | head`) ends the session quietly.
 
 use crate::discord::replies;
 use crate::ingest::Upload;
@@ -157,16 +159,35 @@ pub fn run(
         }
     };
     show_prompt();
-    for line in input.lines() {
-        let line = line?;
-        let r = match parse(&line) {
-            Line::Quit => break,
-            Line::Empty => None,
-            parsed => Some(session.reply(parsed)),
+    let mut input = input;
+    let mut bytes = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        bytes.clear();
+        if input.read_until(b'\n', &mut bytes)? == 0 {
+            break;
+        }
+        line_no += 1;
+        let r = match std::str::from_utf8(&bytes) {
+            Ok(line) => match parse(line) {
+                Line::Quit => break,
+                Line::Empty => None,
+                parsed => Some(session.reply(parsed)),
+            },
+            Err(_) => Some(reply::user_error(&format!(
+                "line {line_no} is not valid UTF-8 text and was skipped; type or pipe UTF-8"
+            ))),
         };
         if let Some(r) = r {
-            output.write_all(reply::to_text(&r).as_bytes())?;
-            output.flush()?;
+            let written = output
+                .write_all(reply::to_text(&r).as_bytes())
+                .and_then(|()| output.flush());
+            match written {
+                Ok(()) => {}
+                // Whoever read the replies is gone: nothing more to say.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
         }
         show_prompt();
     }

@@ -1,7 +1,9 @@
 //! Adding a transcript someone uploaded (Discord `/reindex file:`, console
 //! `/reindex PATH`): validate it completely first, save it under a name we
 //! generate (never a path taken from the upload), rebuild, and take the file
-//! back out if the rebuild is refused. A refused upload changes nothing.
+//! back out if the rebuild is refused. A refused upload changes nothing, and
+//! an upload byte for byte the same as a transcript already there is refused
+//! (it would make every answer quote the same words twice).
 
 use crate::index::{BuildReport, IndexError, Progress};
 use crate::search::Engine;
@@ -25,6 +27,10 @@ pub enum IngestError {
     Invalid(#[from] TranscriptError),
     #[error("a transcript with id {id:?} is already indexed ({file}); give the upload a sidecar with another id")]
     DuplicateId { id: String, file: String },
+    #[error(
+        "{name} is already indexed: it is byte for byte the same as {file}; nothing was changed"
+    )]
+    AlreadyIndexed { name: String, file: String },
     #[error("{0}")]
     Index(#[from] IndexError),
     #[error("could not save the upload: {0}")]
@@ -37,7 +43,8 @@ impl IngestError {
         match self {
             IngestError::TooLarge { .. }
             | IngestError::Invalid(_)
-            | IngestError::DuplicateId { .. } => true,
+            | IngestError::DuplicateId { .. }
+            | IngestError::AlreadyIndexed { .. } => true,
             IngestError::Index(e) => matches!(e, IndexError::Refused(_)),
             IngestError::Io(_) => false,
         }
@@ -78,6 +85,13 @@ pub fn add(
     let parsed = transcript::parse(shown, &stem, &upload.bytes, sidecar.as_deref())?;
 
     let _guard = engine.build_guard();
+    let dir = engine.data_dir().transcripts();
+    if let Some(file) = same_transcript(&dir, &upload.bytes)? {
+        return Err(IngestError::AlreadyIndexed {
+            name: upload.filename.clone(),
+            file,
+        });
+    }
     let loaded = engine.snapshot();
     if let Some(t) = loaded.generation.catalog.transcript(&parsed.meta.id) {
         return Err(IngestError::DuplicateId {
@@ -86,7 +100,6 @@ pub fn add(
         });
     }
     drop(loaded);
-    let dir = engine.data_dir().transcripts();
     std::fs::create_dir_all(&dir)?;
     let txt = dir.join(format!("{stem}.txt"));
     let toml = dir.join(format!("{stem}.toml"));
@@ -105,6 +118,33 @@ pub fn add(
             Err(e.into())
         }
     }
+}
+
+/// The name of a transcript in `dir` whose bytes are exactly `bytes`. Only
+/// regular `.txt` files of the same length are read.
+fn same_transcript(dir: &Path, bytes: &[u8]) -> std::io::Result<Option<String>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("txt") {
+            continue;
+        }
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() != bytes.len() as u64 {
+            continue;
+        }
+        if std::fs::read(&path)? == bytes {
+            return Ok(Some(entry.file_name().to_string_lossy().into_owned()));
+        }
+    }
+    Ok(None)
 }
 
 /// `upload_<unix seconds>_<content hash>`: unique, safe, sortable.
@@ -187,6 +227,49 @@ mod tests {
         );
         let a = e.ask(&Question::new("區塊鏈")).unwrap();
         assert_eq!(a.hits[0].speaker.as_deref(), Some("丙"));
+    }
+
+    #[test]
+    fn the_same_transcript_twice_is_refused() {
+        let (tmp, e) = engine();
+        let text = "新論壇\n\n丙:區塊鏈改變結算。\n\n丁:同意。\n\n丙:謝謝。\n\n丁:好。\n";
+        let up = Upload {
+            filename: "new.txt".into(),
+            bytes: text.as_bytes().to_vec(),
+            sidecar: None,
+        };
+        add(&e, &up, 1000, &|_| {}).unwrap();
+        let generation = e.snapshot().generation.name.clone();
+        for again in [
+            up.clone(),
+            // Another name and a sidecar with another id change nothing.
+            Upload {
+                filename: "copy.txt".into(),
+                sidecar: Some(b"id = \"other\"\n".to_vec()),
+                ..up.clone()
+            },
+            // What was there before any upload.
+            Upload {
+                filename: "a-again.txt".into(),
+                bytes: BASE.as_bytes().to_vec(),
+                sidecar: None,
+            },
+        ] {
+            let err = add(&e, &again, 1000, &|_| {}).unwrap_err();
+            assert!(
+                matches!(err, IngestError::AlreadyIndexed { .. }) && err.is_user_error(),
+                "{err}"
+            );
+            assert!(err.to_string().contains(&again.filename), "{err}");
+        }
+        assert_eq!(files(&tmp), 2);
+        assert_eq!(e.snapshot().generation.name, generation);
+        assert_eq!(e.ask(&Question::new("區塊鏈")).unwrap().hits.len(), 1);
+        // One byte more is another transcript.
+        let mut longer = up.clone();
+        longer.bytes.push(b'\n');
+        add(&e, &longer, 1000, &|_| {}).unwrap();
+        assert_eq!(files(&tmp), 3);
     }
 
     #[test]

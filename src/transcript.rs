@@ -2,15 +2,25 @@
 //! it, with no I/O beyond reading the file and its metadata sidecar.
 //!
 //! A transcript is a plain UTF-8 text file. A turn opens at a line `NAME:` or
-//! `NAME:` (full- or half-width colon) for a speaker of the sidecar, or, with no
-//! sidecar, for a name that opens two or more lines. A line holding only
+//! `NAME:` (full- or half-width colon) for a speaker of the sidecar (whatever
+//! the name's length), or, with no sidecar, for a name that opens two or more
+//! lines. A URL (`https://…`) never opens a turn. A line holding only
 //! `NAME:` opens a turn whose words follow. Lines without a prefix continue
 //! the current turn as new paragraphs. Before the first turn, paragraphs are
 //! the introduction (kept, with no speaker). The title line repeated between
-//! sections (a caption) and the page boilerplate at the end are not content.
+//! sections (a caption) and the page furniture after the last turn (分享到:,
+//! 相關文章: …) are not content; a speaker's line is never the title, and a
+//! furniture word inside the conversation is content.
+//!
+//! Guarantees: control characters never reach a [`Transcript`] (they become
+//! spaces in the title, the metadata, names and paragraphs); a speaker name
+//! or alias holding an invisible or bidirectional-control character is
+//! refused; every passage is a verbatim slice of its paragraph and at most
+//! [`MAX_PASSAGE_CHARS`] characters long.
 //!
 //! Everything here is pure: `parse` takes bytes and returns a [`Transcript`] or
-//! a [`TranscriptError`] naming the file and, where it applies, the line.
+//! a [`TranscriptError`] naming the file (the sidecar for sidecar errors) and,
+//! where it applies, the line.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -24,8 +34,8 @@ const MAX_GUESSED_NAME_CHARS: usize = 8;
 /// a quote stays readable and a hit points at the sentences that matched.
 pub const MAX_PASSAGE_CHARS: usize = 320;
 
-/// Lines that start the page furniture after the article: nothing after them
-/// is content.
+/// Words that start the page furniture after the article (`分享到:`): such a
+/// line after the last turn ends the content (see [`content_end`]).
 const TRAILER_MARKERS: &[&str] = &[
     "分享到",
     "相關文章",
@@ -121,6 +131,11 @@ pub enum TranscriptError {
         "{path}, line {line}: contains a NUL byte; this looks like a binary file, not a transcript"
     )]
     Binary { path: PathBuf, line: usize },
+    #[error("{path}: this is {encoding} text, not UTF-8; convert it first, e.g. `iconv -f {encoding} -t UTF-8 in.txt > out.txt`")]
+    Utf16 {
+        path: PathBuf,
+        encoding: &'static str,
+    },
     #[error("{path}: no speaker turn found: {hint}")]
     NoTurns { path: PathBuf, hint: String },
     #[error("{path}: metadata sidecar: {message}")]
@@ -135,6 +150,7 @@ impl TranscriptError {
             | TranscriptError::Empty { path }
             | TranscriptError::NotUtf8 { path, .. }
             | TranscriptError::Binary { path, .. }
+            | TranscriptError::Utf16 { path, .. }
             | TranscriptError::NoTurns { path, .. }
             | TranscriptError::Sidecar { path, .. } => path,
         }
@@ -189,9 +205,9 @@ pub fn load(path: &Path) -> Result<Transcript, TranscriptError> {
     };
     let stem = path
         .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("transcript");
-    parse(path, stem, &bytes, sidecar.as_deref())
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_else(|| "transcript".into());
+    parse(path, &stem, &bytes, sidecar.as_deref())
 }
 
 /// Parses a transcript. `path` is only used in errors; `default_id` is the id
@@ -204,44 +220,30 @@ pub fn parse(
 ) -> Result<Transcript, TranscriptError> {
     let text = decode(path, bytes)?;
     let lines: Vec<&str> = text.lines().collect();
+    let sidecar_path = path.with_extension("toml");
     let sidecar = sidecar.map(|s| parse_sidecar(path, s)).transpose()?;
 
-    let title = sidecar
-        .as_ref()
-        .and_then(|s| s.title.clone())
-        .or_else(|| {
-            lines
-                .iter()
-                .map(|l| clean_line(l))
-                .find(|l| !l.is_empty())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    let id = sidecar
-        .as_ref()
-        .and_then(|s| s.id.clone())
-        .unwrap_or_else(|| sanitize_id(default_id));
-    if !is_valid_id(&id) {
-        return Err(TranscriptError::Sidecar {
-            path: path.to_owned(),
-            message: format!("id {id:?} must be 1-64 characters of A-Z a-z 0-9 _ -"),
-        });
-    }
+    let id = match sidecar.as_ref().and_then(|s| s.id.clone()) {
+        Some(id) if !is_valid_id(&id) => {
+            return Err(TranscriptError::Sidecar {
+                path: sidecar_path,
+                message: format!("id {id:?} must be 1-64 characters of A-Z a-z 0-9 _ -"),
+            })
+        }
+        Some(id) => id,
+        None => sanitize_id(default_id),
+    };
 
+    let listed = sidecar.as_ref().is_some_and(|s| !s.speakers.is_empty());
     let speakers: Vec<Speaker> = match &sidecar {
-        Some(s) if !s.speakers.is_empty() => s
+        Some(s) if listed => s
             .speakers
             .iter()
             .map(|sp| Speaker {
-                name: sp.name.trim().to_owned(),
-                role: sp.role.clone().filter(|r| !r.trim().is_empty()),
-                aliases: sp
-                    .aliases
-                    .iter()
-                    .map(|a| a.trim().to_owned())
-                    .filter(|a| !a.is_empty())
-                    .collect(),
-                pinyin: pinyin_spellings(sp.name.trim()),
+                pinyin: pinyin_spellings(&sp.name),
+                name: sp.name.clone(),
+                role: sp.role.clone(),
+                aliases: sp.aliases.clone(),
                 moderator: sp.moderator,
             })
             .collect(),
@@ -256,17 +258,35 @@ pub fn parse(
             })
             .collect(),
     };
-    if let Some(bad) = speakers
-        .iter()
-        .find(|s| s.name.is_empty() || s.name.contains([':', '\u{ff1a}']))
-    {
-        return Err(TranscriptError::Sidecar {
-            path: path.to_owned(),
-            message: format!("speaker name {:?} is empty or holds a colon", bad.name),
-        });
-    }
 
-    let (intro, turns) = split_turns(&lines, &title, &speakers);
+    let names: Vec<&str> = speakers.iter().map(|s| s.name.as_str()).collect();
+    let window = name_window(&names);
+    let opens = openers(&lines, &names, window);
+    // Sidecar speakers are known: furniture is what follows the last turn.
+    // Guessed ones may include page furniture's own `作者:` lines, so a
+    // name only seen after the furniture word does not keep it content.
+    let end = content_end(&lines, &opens, !listed);
+    let (lines, opens) = (&lines[..end], &opens[..end]);
+
+    // The title: the sidecar's, else the first line unless somebody speaks
+    // on it (then the file name). Only a title from the text is a caption.
+    let first_line = lines
+        .iter()
+        .zip(opens)
+        .map(|(l, o)| (clean_line(l), o))
+        .find(|(l, _)| !l.is_empty());
+    let caption = match first_line {
+        Some((l, None)) => Some(strip_controls(l)).filter(|l| !l.is_empty()),
+        _ => None,
+    };
+    let title = sidecar
+        .as_ref()
+        .and_then(|s| s.title.clone())
+        .or_else(|| caption.clone())
+        .unwrap_or_else(|| strip_controls(default_id));
+    let caption = sidecar.as_ref().and_then(|s| s.title.clone()).or(caption);
+
+    let (intro, turns) = split_turns(lines, opens, caption.as_deref(), &names);
     if turns.is_empty() {
         let hint = if speakers.is_empty() {
             "no line starts with `NAME:` for a name that opens two or more lines; add a sidecar listing the speakers".to_owned()
@@ -310,6 +330,12 @@ pub fn parse(
 }
 
 fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, str>, TranscriptError> {
+    if let Some(encoding) = utf16_encoding(bytes) {
+        return Err(TranscriptError::Utf16 {
+            path: path.to_owned(),
+            encoding,
+        });
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(TranscriptError::Empty {
@@ -332,22 +358,123 @@ fn decode<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, str>,
     }
 }
 
+/// `Some("UTF-16")` for an even-length file that opens with a UTF-16 byte order mark,
+/// `Some("UTF-16LE")`/`Some("UTF-16BE")` for one whose NUL bytes fall on
+/// alternate bytes (UTF-16 without a mark: the ASCII characters, newlines
+/// included, have a zero byte), `None` otherwise.
+fn utf16_encoding(bytes: &[u8]) -> Option<&'static str> {
+    // UTF-16 comes in pairs of bytes: an odd length is something else.
+    if bytes.len() % 2 == 1 {
+        return None;
+    }
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Some("UTF-16");
+    }
+    let sample = &bytes[..bytes.len().min(4096) & !1];
+    let pairs = sample.len() / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let zeros = |parity: usize| {
+        sample
+            .iter()
+            .skip(parity)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros(0), zeros(1));
+    if odd * 10 >= pairs && even * 10 <= odd {
+        Some("UTF-16LE")
+    } else if even * 10 >= pairs && odd * 10 <= even {
+        Some("UTF-16BE")
+    } else {
+        None
+    }
+}
+
 fn parse_sidecar(path: &Path, text: &str) -> Result<SidecarFile, TranscriptError> {
     let sidecar_path = path.with_extension("toml");
     let file: SidecarFile = toml::from_str(text).map_err(|e| TranscriptError::Sidecar {
         path: sidecar_path.clone(),
         message: e.to_string().trim().to_owned(),
     })?;
+    let mut file = clean_sidecar(file);
+    let refuse = |message: String| TranscriptError::Sidecar {
+        path: sidecar_path.clone(),
+        message,
+    };
     let mut seen = std::collections::BTreeSet::new();
-    for s in &file.speakers {
-        if !seen.insert(s.name.trim().to_owned()) {
-            return Err(TranscriptError::Sidecar {
-                path: sidecar_path,
-                message: format!("speaker {:?} is listed twice", s.name),
-            });
+    for s in &mut file.speakers {
+        if s.name.is_empty() || s.name.contains([':', '\u{ff1a}']) {
+            return Err(refuse(format!(
+                "speaker name {:?} is empty or holds a colon",
+                s.name
+            )));
+        }
+        for name in std::iter::once(&s.name).chain(&s.aliases) {
+            if let Some(c) = name.chars().find(|&c| is_invisible(c)) {
+                return Err(refuse(format!(
+                    "speaker {:?}: the name or alias {:?} holds the invisible or direction-changing character U+{:04X}, which would let one name pass for another; remove it",
+                    s.name,
+                    name.escape_debug().to_string(),
+                    c as u32
+                )));
+            }
+        }
+        if !seen.insert(s.name.clone()) {
+            return Err(refuse(format!("speaker {:?} is listed twice", s.name)));
         }
     }
     Ok(file)
+}
+
+/// Control characters out of every field of a sidecar (they would reach
+/// terminals raw), surrounding spaces trimmed, empty fields dropped.
+fn clean_sidecar(file: SidecarFile) -> SidecarFile {
+    let field = |f: Option<String>| f.map(|v| strip_controls(&v)).filter(|v| !v.is_empty());
+    SidecarFile {
+        id: file.id,
+        title: field(file.title),
+        event: field(file.event),
+        date: field(file.date),
+        place: field(file.place),
+        source_url: field(file.source_url),
+        lang: field(file.lang),
+        speakers: file
+            .speakers
+            .into_iter()
+            .map(|s| SidecarSpeaker {
+                name: strip_controls(&s.name),
+                role: field(s.role),
+                aliases: s
+                    .aliases
+                    .iter()
+                    .map(|a| strip_controls(a))
+                    .filter(|a| !a.is_empty())
+                    .collect(),
+                moderator: s.moderator,
+            })
+            .collect(),
+    }
+}
+
+/// Characters that show nothing or reorder what follows: zero-width spaces
+/// and joiners, bidirectional marks, embeddings, overrides and isolates,
+/// fillers, variation selectors and tags. In a name they make a spoof that
+/// looks exactly like another speaker.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}'
+        | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}'
+        | '\u{fff9}'..='\u{fffb}'
+        | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e0fff}')
 }
 
 /// Trims the line and drops control characters other than tab.
@@ -355,7 +482,12 @@ fn clean_line(line: &str) -> &str {
     line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
 }
 
+/// Control characters (terminal escapes, tabs, C1 controls) become spaces;
+/// the result is trimmed.
 fn strip_controls(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.trim().to_owned();
+    }
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
@@ -363,29 +495,112 @@ fn strip_controls(s: &str) -> String {
         .to_owned()
 }
 
-/// If `line` opens with `NAME:` or `NAME:`, the name and the rest.
-fn speaker_prefix(line: &str) -> Option<(&str, &str)> {
+/// If `line` opens with `NAME:` or `NAME:` within its first `window`
+/// characters, the name and the rest. A URL (`https:`, `http:`, anything
+/// with `://`) is never a name.
+fn speaker_prefix(line: &str, window: usize) -> Option<(&str, &str)> {
     let (pos, colon) = line
         .char_indices()
-        .take(MAX_GUESSED_NAME_CHARS + 2)
+        .take(window)
         .find(|(_, c)| *c == ':' || *c == '\u{ff1a}')?;
     let name = line[..pos].trim();
-    if name.is_empty() {
+    let rest = &line[pos + colon.len_utf8()..];
+    if name.is_empty()
+        || (colon == ':' && rest.starts_with("//"))
+        || name.eq_ignore_ascii_case("http")
+        || name.eq_ignore_ascii_case("https")
+    {
         return None;
     }
-    Some((name, line[pos + colon.len_utf8()..].trim()))
+    Some((name, rest.trim()))
 }
 
-/// With no sidecar: names that open two or more lines are the speakers.
+/// How far into a line to look for the colon after a name of `names`.
+fn name_window(names: &[&str]) -> usize {
+    let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    (MAX_GUESSED_NAME_CHARS + 2).max(longest + 4)
+}
+
+/// For each line, the index in `names` of the speaker whose turn it opens.
+fn openers(lines: &[&str], names: &[&str], window: usize) -> Vec<Option<usize>> {
+    let index: std::collections::HashMap<&str, usize> =
+        names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    lines
+        .iter()
+        .map(|l| speaker_prefix(clean_line(l), window).and_then(|(n, _)| index.get(n).copied()))
+        .collect()
+}
+
+/// A line of page furniture: a trailer word alone or followed by a colon,
+/// a space or a bar (`分享到:`, `相關文章`), not a sentence that happens to
+/// start with one (`分享到這裡,我再補充一點。`).
+fn is_furniture(line: &str) -> bool {
+    TRAILER_MARKERS.iter().any(|m| {
+        line.strip_prefix(m).is_some_and(|rest| {
+            rest.is_empty()
+                || rest.starts_with(char::is_whitespace)
+                || rest.starts_with([':', '\u{ff1a}', '|', '\u{ff5c}'])
+        })
+    })
+}
+
+/// Where the content ends: at the first furniture line after the
+/// conversation (`lines.len()` when there is none). With `per_speaker`, only
+/// a speaker who also spoke before a furniture line keeps it inside the
+/// conversation; else any later turn does.
+fn content_end(lines: &[&str], opens: &[Option<usize>], per_speaker: bool) -> usize {
+    let n = lines.len();
+    let mut spans: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
+    for (i, o) in opens.iter().enumerate() {
+        if let Some(s) = o {
+            let key = if per_speaker { *s } else { 0 };
+            spans.entry(key).and_modify(|e| e.1 = i).or_insert((i, i));
+        }
+    }
+    // Lines strictly inside a span are inside the conversation.
+    let mut delta = vec![0i64; n + 1];
+    for &(first, last) in spans.values() {
+        if first + 1 < last {
+            delta[first + 1] += 1;
+            delta[last] -= 1;
+        }
+    }
+    let mut inside = 0;
+    let mut spoken = false;
+    for (i, line) in lines.iter().enumerate() {
+        inside += delta[i];
+        if opens[i].is_some() {
+            spoken = true;
+        } else if spoken && inside == 0 && is_furniture(clean_line(line)) {
+            return i;
+        }
+    }
+    n
+}
+
+/// With no sidecar: names that open two or more lines of the content are
+/// the speakers.
 fn guess_speakers(lines: &[&str]) -> Vec<String> {
+    let all = plausible_speakers(lines);
+    if all.is_empty() {
+        return all;
+    }
+    let names: Vec<&str> = all.iter().map(String::as_str).collect();
+    let opens = openers(lines, &names, name_window(&names));
+    let end = content_end(lines, &opens, true);
+    if end == lines.len() {
+        all
+    } else {
+        plausible_speakers(&lines[..end])
+    }
+}
+
+fn plausible_speakers(lines: &[&str]) -> Vec<String> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut order: Vec<&str> = Vec::new();
     for line in lines {
         let line = clean_line(line);
-        if TRAILER_MARKERS.iter().any(|m| line.starts_with(m)) {
-            break;
-        }
-        if let Some((name, _)) = speaker_prefix(line) {
+        if let Some((name, _)) = speaker_prefix(line, MAX_GUESSED_NAME_CHARS + 2) {
             let plausible = name.chars().count() <= MAX_GUESSED_NAME_CHARS
                 && name
                     .chars()
@@ -406,31 +621,24 @@ fn guess_speakers(lines: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn split_turns(lines: &[&str], title: &str, speakers: &[Speaker]) -> (Vec<Paragraph>, Vec<Turn>) {
+fn split_turns(
+    lines: &[&str],
+    opens: &[Option<usize>],
+    caption: Option<&str>,
+    names: &[&str],
+) -> (Vec<Paragraph>, Vec<Turn>) {
+    let window = name_window(names);
     let mut intro = Vec::new();
     let mut turns: Vec<Turn> = Vec::new();
-    for (i, raw) in lines.iter().enumerate() {
+    for (i, (raw, open)) in lines.iter().zip(opens).enumerate() {
         let line_no = i + 1;
         let line = clean_line(raw);
         if line.is_empty() {
             continue;
         }
-        if TRAILER_MARKERS.iter().any(|m| line.starts_with(m)) {
-            break;
-        }
-        // The title opens the article and stands again between sections as a
-        // caption: neither is something anybody said.
-        if !title.is_empty() && line == title.trim() {
-            continue;
-        }
-        let opened = speaker_prefix(line).and_then(|(name, rest)| {
-            speakers
-                .iter()
-                .find(|s| s.name == name)
-                .map(|s| (s.name.clone(), rest))
-        });
-        match opened {
-            Some((speaker, rest)) => {
+        match open {
+            Some(s) => {
+                let rest = speaker_prefix(line, window).map_or("", |(_, r)| r);
                 let mut paragraphs = Vec::new();
                 let rest = strip_controls(rest);
                 if !rest.is_empty() {
@@ -441,14 +649,16 @@ fn split_turns(lines: &[&str], title: &str, speakers: &[Speaker]) -> (Vec<Paragr
                 }
                 turns.push(Turn {
                     number: turns.len() + 1,
-                    speaker,
+                    speaker: names[*s].to_owned(),
                     line: line_no,
                     paragraphs,
                 });
             }
             None => {
                 let text = strip_controls(line);
-                if text.is_empty() {
+                // The title opens the article and stands again between
+                // sections as a caption: neither is something anybody said.
+                if text.is_empty() || Some(text.as_str()) == caption {
                     continue;
                 }
                 let paragraph = Paragraph {
@@ -470,23 +680,49 @@ fn split_turns(lines: &[&str], title: &str, speakers: &[Speaker]) -> (Vec<Paragr
     (intro, turns)
 }
 
-fn sanitize_id(stem: &str) -> String {
-    let s: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    if s.is_empty() {
-        "transcript".into()
-    } else {
-        s
+/// The id of a transcript whose sidecar gives none: the file stem when it is
+/// already a valid id; else a readable ASCII spelling of it (Han characters
+/// in pinyin, Latin letters without accents, anything else `_`) followed by
+/// a hash of the whole stem, so that two file names never share an id
+/// (`圓桌論壇` → `yuan-zhuo-lun-tan_1f0a3b2c`, `论坛` and `論壇` differ).
+pub fn sanitize_id(stem: &str) -> String {
+    use pinyin::ToPinyin;
+    use unicode_normalization::UnicodeNormalization;
+    if is_valid_id(stem) {
+        return stem.to_owned();
     }
+    // Words: runs of ASCII letters and digits (accents dropped), and the
+    // pinyin of each Han character; anything else only separates them.
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for c in stem.nfd() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if let Some(p) = c.to_pinyin() {
+            words.push(p.plain().to_owned());
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let mut readable = words.join("-");
+    readable.truncate(55);
+    let readable = match readable.trim_matches('-') {
+        "" => "transcript",
+        r => r,
+    };
+    let hash = stem.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
+    format!("{readable}_{:08x}", (hash ^ (hash >> 32)) as u32)
 }
 
 /// Transcript ids appear in URLs and file names: keep them plain.
@@ -584,37 +820,92 @@ impl Transcript {
     }
 }
 
-/// Splits `text` into pieces of at most about `max` characters, at sentence
-/// ends where possible. Every piece is a verbatim slice of `text`.
+/// Splits `text` into trimmed pieces of at most `max` characters: at
+/// sentence ends where possible, else at clause punctuation (,、,:), else
+/// after white space, else at any character boundary. Every piece is a
+/// verbatim slice of `text`, in order; only white space between pieces is
+/// left out. Linear in the length of `text`.
 pub fn split_long(text: &str, max: usize) -> Vec<&str> {
-    if text.chars().count() <= max {
-        return vec![text];
-    }
-    let ends: Vec<usize> = sentence_ends(text);
     let mut out = Vec::new();
-    let mut start = 0;
-    let mut last_end = 0;
-    let mut chars_since_start = 0;
-    let mut prev = 0;
-    for &end in &ends {
-        let len = text[prev..end].chars().count();
-        if chars_since_start + len > max && last_end > start {
+    split_at_level(text, max.max(1), 0, &mut out);
+    out
+}
+
+fn split_at_level<'a>(text: &'a str, max: usize, level: u8, out: &mut Vec<&'a str>) {
+    let text = text.trim();
+    if text.is_empty() {
+        return;
+    }
+    if text.chars().count() <= max {
+        out.push(text);
+        return;
+    }
+    let ends = match level {
+        0 => sentence_ends(text),
+        1 => ends_after(text, |c| {
+            matches!(
+                c,
+                ',' | '\u{ff0c}' | '\u{3001}' | ':' | '\u{ff1a}' | '\u{2014}' | '\u{ff64}'
+            )
+        }),
+        2 => ends_after(text, char::is_whitespace),
+        _ => {
+            // No break of any kind: cut every `max` characters.
+            let mut start = 0;
+            for (n, (i, _)) in text.char_indices().enumerate() {
+                if n > 0 && n % max == 0 {
+                    push_trimmed(&text[start..i], out);
+                    start = i;
+                }
+            }
+            push_trimmed(&text[start..], out);
+            return;
+        }
+    };
+    for piece in pack(text, &ends, max) {
+        split_at_level(piece, max, level + 1, out);
+    }
+}
+
+fn push_trimmed<'a>(piece: &'a str, out: &mut Vec<&'a str>) {
+    let piece = piece.trim();
+    if !piece.is_empty() {
+        out.push(piece);
+    }
+}
+
+/// Byte offsets just after each character matching `is_break` (and the end).
+fn ends_after(text: &str, is_break: impl Fn(char) -> bool) -> Vec<usize> {
+    let mut ends: Vec<usize> = text
+        .char_indices()
+        .filter(|&(_, c)| is_break(c))
+        .map(|(i, c)| i + c.len_utf8())
+        .collect();
+    if ends.last() != Some(&text.len()) {
+        ends.push(text.len());
+    }
+    ends
+}
+
+/// Greedily joins the segments between `ends` into pieces of at most `max`
+/// characters; a single segment longer than `max` is a piece of its own.
+fn pack<'a>(text: &'a str, ends: &[usize], max: usize) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let (mut start, mut last_end, mut len) = (0, 0, 0);
+    for &end in ends {
+        let seg = text[last_end..end].chars().count();
+        if len + seg > max && last_end > start {
             out.push(&text[start..last_end]);
             start = last_end;
-            chars_since_start = text[start..end].chars().count();
-        } else {
-            chars_since_start += len;
+            len = 0;
         }
+        len += seg;
         last_end = end;
-        prev = end;
     }
     if start < text.len() {
         out.push(&text[start..]);
     }
-    out.into_iter()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect()
+    out
 }
 
 /// Byte offsets just after each sentence terminator (and the end of text).
@@ -823,8 +1114,270 @@ mod tests {
         assert!(pieces
             .iter()
             .all(|p| p.ends_with('。') && p.chars().count() <= 50));
-        // No terminator at all: one piece, never cut inside a character.
+    }
+
+    fn turns_of(t: &Transcript) -> Vec<(&str, &str)> {
+        t.turns
+            .iter()
+            .flat_map(|x| {
+                x.paragraphs
+                    .iter()
+                    .map(move |p| (x.speaker.as_str(), p.text.as_str()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sidecar_names_of_any_length_open_turns() {
+        let text = "Panel\n\nJane Smith: We moved to cloud.\n\nBob: Why?\n\nJane Smith: Because blockchain settlement was too slow.\n\nBob: Thanks.\n";
+        let sidecar = "[[speakers]]\nname=\"Jane Smith\"\n[[speakers]]\nname=\"Bob\"\n";
+        let t = parse(Path::new("l.txt"), "l", text.as_bytes(), Some(sidecar)).unwrap();
+        assert_eq!(
+            turns_of(&t),
+            [
+                ("Jane Smith", "We moved to cloud."),
+                ("Bob", "Why?"),
+                ("Jane Smith", "Because blockchain settlement was too slow."),
+                ("Bob", "Thanks."),
+            ]
+        );
+        let long = "中國民生銀行總經理郭慶";
+        let text = format!("論壇\n\n{long}:人才很重要。\n\n唐文:謝謝。\n");
+        let sidecar = format!("[[speakers]]\nname=\"{long}\"\n[[speakers]]\nname=\"唐文\"\n");
+        let t = parse(Path::new("g.txt"), "g", text.as_bytes(), Some(&sidecar)).unwrap();
+        assert_eq!(turns_of(&t), [(long, "人才很重要。"), ("唐文", "謝謝。")]);
+    }
+
+    #[test]
+    fn a_furniture_word_inside_the_conversation_is_content() {
+        let text = "論壇\n\n甲:我先說。\n\n分享到這裡,我再補充一點。\n\n乙:好的。\n\n甲:謝謝。\n\n乙:再見。\n\n分享到:\n\n相關文章:\n\n作者:某人\n";
+        for sidecar in [
+            None,
+            Some("[[speakers]]\nname=\"甲\"\n[[speakers]]\nname=\"乙\"\n"),
+        ] {
+            let t = parse(Path::new("f.txt"), "f", text.as_bytes(), sidecar).unwrap();
+            assert_eq!(
+                turns_of(&t),
+                [
+                    ("甲", "我先說。"),
+                    ("甲", "分享到這裡,我再補充一點。"),
+                    ("乙", "好的。"),
+                    ("甲", "謝謝。"),
+                    ("乙", "再見。"),
+                ],
+                "{sidecar:?}"
+            );
+        }
+        // Even in the last turn, a sentence is not furniture; a `分享到:` line
+        // in the middle of the conversation is skipped neither.
+        let text = "論壇\n\n甲:我先說。\n\n分享到:\n\n乙:好的。\n\n甲:謝謝。\n\n乙:嗯。\n\n分享到這裡為止。\n";
+        let t = parse(Path::new("f.txt"), "f", text.as_bytes(), None).unwrap();
+        let said: Vec<&str> = turns_of(&t).into_iter().map(|(_, p)| p).collect();
+        assert_eq!(
+            said,
+            [
+                "我先說。",
+                "分享到:",
+                "好的。",
+                "謝謝。",
+                "嗯。",
+                "分享到這裡為止。"
+            ]
+        );
+        // Furniture with author lines of its own: they are not speakers.
+        let text = "論壇\n\n甲:我先說。\n\n乙:好的。\n\n甲:謝謝。\n\n乙:再見。\n\n相關文章:\n\n作者:張三\n\n作者:李四\n";
+        let t = parse(Path::new("f.txt"), "f", text.as_bytes(), None).unwrap();
+        let names: Vec<&str> = t.speakers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["甲", "乙"]);
+        assert_eq!(t.turns.len(), 4);
+    }
+
+    #[test]
+    fn a_speaker_line_is_never_the_title() {
+        let text = "甲:第一句話很重要。\n\n乙:同意。\n\n甲:謝謝。\n\n乙:好。\n";
+        let t = parse(Path::new("首.txt"), "首", text.as_bytes(), None).unwrap();
+        assert_eq!(t.turns.len(), 4);
+        assert_eq!(turns_of(&t)[0], ("甲", "第一句話很重要。"));
+        assert_eq!(t.meta.title, "首");
+    }
+
+    #[test]
+    fn urls_are_never_speakers() {
+        let text = "標題\n\nhttps://example.com/a\n\nhttps://example.com/b\n\n甲:你好。\n\n甲:再見。\n\nhttp:不是人\n\nhttp:也不是\n";
+        let t = parse(Path::new("u.txt"), "u", text.as_bytes(), None).unwrap();
+        let names: Vec<&str> = t.speakers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["甲"]);
+        assert_eq!(t.intro.len(), 2);
+        assert_eq!(t.turns[1].paragraphs.len(), 3);
+    }
+
+    #[test]
+    fn control_characters_never_get_in() {
+        let text = "Ti\u{1b}[31mtle\u{7}\n\n甲:你\u{1b}[2J好。\n\n乙:好\u{9b}31m。\n\n甲:謝謝。\n\n乙:\t再見。\n";
+        let sidecar = "title = \"T\\u001b]0;x\\u0007\"\nevent = \"E\\u001b[1m\"\nplace = \"P\\u0008\"\n\
+            [[speakers]]\nname = \"\\u001b甲\\u0007\"\nrole = \"R\\u001b[5m\"\naliases = [\"甲總\\u0007\"]\n\
+            [[speakers]]\nname = \"乙\"\n";
+        for sidecar in [None, Some(sidecar)] {
+            let t = parse(Path::new("c.txt"), "c", text.as_bytes(), sidecar).unwrap();
+            let json = serde_json::to_string(&t).unwrap();
+            let t2: Transcript = serde_json::from_str(&json).unwrap();
+            let all = format!("{:?}", (&t2.meta, &t2.speakers, &t2.intro, &t2.turns));
+            assert!(!all.contains("\\u{1b}") && !all.contains("\\u{7}"), "{all}");
+            let strings = [&t.meta.title]
+                .into_iter()
+                .chain(t.meta.event.iter())
+                .chain(t.meta.place.iter())
+                .chain(t.speakers.iter().map(|s| &s.name))
+                .chain(t.speakers.iter().flat_map(|s| s.role.iter()))
+                .chain(t.speakers.iter().flat_map(|s| s.aliases.iter()))
+                .chain(
+                    t.turns
+                        .iter()
+                        .flat_map(|x| x.paragraphs.iter().map(|p| &p.text)),
+                );
+            for s in strings {
+                assert!(!s.chars().any(char::is_control), "{s:?}");
+            }
+            assert_eq!(t.turns.len(), 4, "{sidecar:?}");
+            assert_eq!(t.speakers[0].name, "甲");
+        }
+    }
+
+    #[test]
+    fn invisible_or_bidi_characters_in_names_are_refused() {
+        let text = "論壇\n\n郭慶:你好。\n\n郭慶:再見。\n";
+        for (name, alias) in [
+            ("郭\u{200d}慶", "郭總"),
+            ("郭慶\u{200b}", "郭總"),
+            ("\u{202e}慶郭", "郭總"),
+            ("郭慶", "郭\u{2066}總\u{2069}"),
+            ("郭慶", "\u{feff}郭總"),
+        ] {
+            let sidecar = format!(
+                "[[speakers]]\nname = \"{name}\"\naliases = [\"{alias}\"]\n[[speakers]]\nname = \"唐文\"\n"
+            );
+            match parse(Path::new("dir/s.txt"), "s", text.as_bytes(), Some(&sidecar)) {
+                Err(e @ TranscriptError::Sidecar { .. }) => {
+                    let msg = e.to_string();
+                    assert!(msg.starts_with("dir/s.toml"), "{msg}");
+                    assert!(msg.contains("invisible"), "{msg}");
+                }
+                other => panic!("{name:?}/{alias:?} accepted: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn sidecar_errors_name_the_sidecar() {
+        let text = "甲:一\n甲:二\n".as_bytes();
+        for sidecar in [
+            "id = \"../etc\"\n",
+            "bogus = 1\n",
+            "[[speakers]]\nname = \"甲:乙\"\n",
+            "[[speakers]]\nname = \" \"\n",
+            "[[speakers]]\nname = \"甲\"\n[[speakers]]\nname = \"甲 \"\n",
+        ] {
+            let e = parse(Path::new("d/x.txt"), "x", text, Some(sidecar)).unwrap_err();
+            assert_eq!(e.path(), Path::new("d/x.toml"), "{sidecar}: {e}");
+            assert!(e.to_string().starts_with("d/x.toml:"), "{e}");
+        }
+    }
+
+    #[test]
+    fn utf16_is_named_with_how_to_convert() {
+        let text = "標題\n\n甲:你好。\n\n甲:再見。\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let ascii = "Title\n\nA: hello\n\nA: bye\n";
+        let ascii_le: Vec<u8> = ascii.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let ascii_be: Vec<u8> = ascii.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let cases = [
+            ([&b"\xff\xfe"[..], &le].concat(), "UTF-16"),
+            ([&b"\xfe\xff"[..], &be].concat(), "UTF-16"),
+            (ascii_le, "UTF-16LE"),
+            (ascii_be, "UTF-16BE"),
+        ];
+        for (bytes, encoding) in cases {
+            match parse(Path::new("w.txt"), "w", &bytes, None) {
+                Err(e @ TranscriptError::Utf16 { .. }) => {
+                    let msg = e.to_string();
+                    assert!(msg.contains("w.txt"), "{msg}");
+                    assert!(
+                        msg.contains(&format!("iconv -f {encoding} -t UTF-8 in.txt > out.txt")),
+                        "{msg}"
+                    );
+                }
+                other => panic!("expected Utf16 ({encoding}), got {other:?}"),
+            }
+        }
+        // Binary data with NULs everywhere is still binary.
+        let binary: Vec<u8> = (0..400u32)
+            .map(|i| if i % 3 == 0 { 0 } else { i as u8 })
+            .collect();
+        assert!(matches!(
+            parse(Path::new("b.txt"), "b", &binary, None),
+            Err(TranscriptError::Binary { .. })
+        ));
+    }
+
+    #[test]
+    fn non_ascii_file_names_get_readable_distinct_ids() {
+        assert_eq!(sanitize_id("000_075a307d861b3240"), "000_075a307d861b3240");
+        let ids: Vec<String> = [
+            "圓桌論壇",
+            "圓桌论坛",
+            "對話",
+            "αβγ",
+            "ωψ",
+            "Café forum",
+            "cafe forum",
+            "??",
+            "!!",
+        ]
+        .iter()
+        .map(|s| sanitize_id(s))
+        .collect();
+        assert!(ids[0].starts_with("yuan-zhuo-lun-tan_"), "{ids:?}");
+        assert!(ids[1].starts_with("yuan-zhuo-lun-tan_"), "{ids:?}");
+        assert!(ids[2].starts_with("dui-hua_"), "{ids:?}");
+        assert!(ids[5].starts_with("Cafe-forum_"), "{ids:?}");
+        let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len(), "{ids:?}");
+        assert!(ids.iter().all(|id| is_valid_id(id)), "{ids:?}");
+        assert!(is_valid_id(&sanitize_id(&"長".repeat(200))));
+    }
+
+    #[test]
+    fn paragraphs_without_sentence_ends_are_split_anyway() {
+        let check = |text: &str, max: usize| -> Vec<String> {
+            let pieces = split_long(text, max);
+            let mut at = 0;
+            for p in &pieces {
+                assert!(p.chars().count() <= max, "{} > {max}", p.chars().count());
+                // A verbatim slice, in order, with only white space skipped.
+                let offset = p.as_ptr() as usize - text.as_ptr() as usize;
+                assert!(offset >= at && text[at..offset].trim().is_empty());
+                at = offset + p.len();
+            }
+            assert!(text[at..].trim().is_empty());
+            pieces.iter().map(|p| p.to_string()).collect()
+        };
+        let clauses = "一二三四五六七八九,".repeat(40);
+        let pieces = check(&clauses, 50);
+        assert!(pieces.len() >= 8 && pieces.iter().all(|p| p.ends_with(',')));
+        let words = "word ".repeat(200);
+        let pieces = check(&words, 50);
+        assert!(pieces.len() >= 20 && pieces.iter().all(|p| p.ends_with("word")));
         let solid = "字".repeat(500);
-        assert_eq!(split_long(&solid, 50), vec![solid.as_str()]);
+        assert_eq!(check(&solid, 50).len(), 10);
+        let mixed = format!("{}。{}", "甲".repeat(30), "乙😀".repeat(400));
+        let pieces = check(&mixed, 64);
+        assert_eq!(pieces[0], format!("{}。", "甲".repeat(30)));
+        // A 2 MB upload with no sentence end at all.
+        let big = "數據".repeat(1_000_000);
+        assert_eq!(
+            check(&big, MAX_PASSAGE_CHARS).len(),
+            2_000_000_usize.div_ceil(MAX_PASSAGE_CHARS)
+        );
     }
 }

@@ -590,3 +590,124 @@ fn sigterm_stops_the_page_server_despite_half_open_connections() {
     assert!(status.success(), "{status:?}");
     drop(half_open);
 }
+
+/// A data directory holding only the given files under `transcripts/`.
+fn data_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("transcripts");
+    std::fs::create_dir_all(&t).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(t.join(name), bytes).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_sidecar_speaker_with_a_long_name_is_credited() {
+    let data = data_with(&[
+        (
+            "l.txt",
+            b"Panel\n\nJane Smith: We moved to cloud.\n\nBob: Why?\n\nJane Smith: Because blockchain settlement was too slow.\n\nBob: Thanks.\n",
+        ),
+        ("l.toml", b"[[speakers]]\nname=\"Jane Smith\"\n[[speakers]]\nname=\"Bob\"\n"),
+    ]);
+    let v = ask_json(data.path(), &[], "blockchain settlement");
+    let hits = v["hits"].as_array().unwrap();
+    assert!(!hits.is_empty(), "{v}");
+    assert_eq!(hits[0]["speaker"], "Jane Smith", "{v}");
+    assert_eq!(
+        hits[0]["text"],
+        "Because blockchain settlement was too slow."
+    );
+}
+
+#[test]
+fn ask_into_a_closed_pipe_ends_quietly() {
+    let data = data_copy();
+    for args in [
+        &["ask", "郭慶怎麼看人才?"][..],
+        &["ask", "--json", "郭慶怎麼看人才?"],
+        &["transcripts"],
+    ] {
+        let mut child = Command::new(BIN)
+            .arg("--data")
+            .arg(data.path())
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env_remove("DISCORD_TOKEN")
+            .env_remove("FORUMBOT__DISCORD__TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before anything is written (like `| head`
+        // after its lines).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn non_ascii_file_names_get_distinct_readable_ids() {
+    let text = |who: &str| {
+        format!("論壇\n\n{who}:區塊鏈很重要。\n\n唐文:謝謝。\n\n{who}:不客氣。\n\n唐文:再見。\n")
+    };
+    let data = data_with(&[
+        ("圓桌論壇.txt", text("郭慶").as_bytes()),
+        ("圓桌论坛.txt", text("周伊麗").as_bytes()),
+        ("對話.txt", text("陳慧菱").as_bytes()),
+    ]);
+    let out = forumbot(data.path(), &["index"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = forumbot(data.path(), &["transcripts", "--json"]);
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut ids: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["meta"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(ids[0].starts_with("dui-hua_"), "{ids:?}");
+    assert!(ids[1].starts_with("yuan-zhuo-lun-tan_"), "{ids:?}");
+    assert!(ids[2].starts_with("yuan-zhuo-lun-tan_"), "{ids:?}");
+    assert_ne!(ids[1], ids[2]);
+}
+
+#[test]
+fn refused_files_say_what_is_wrong_where() {
+    let good = "論壇\n\n甲:你好。\n\n乙:好。\n\n甲:再見。\n\n乙:再見。\n";
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(good.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let data = data_with(&[
+        ("good.txt", good.as_bytes()),
+        ("wide.txt", &utf16),
+        ("side.txt", good.as_bytes()),
+        (
+            "side.toml",
+            b"[[speakers]]\nname = \"\xe9\x83\xad\xe2\x80\x8d\xe6\x85\xb6\"\n",
+        ),
+    ]);
+    let out = forumbot(data.path(), &["index"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("wide.txt: this is UTF-16 text"), "{stderr}");
+    assert!(
+        stderr.contains("iconv -f UTF-16 -t UTF-8 in.txt > out.txt"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("binary"), "{stderr}");
+    assert!(stderr.contains("side.toml"), "{stderr}");
+    assert!(stderr.contains("U+200D"), "{stderr}");
+}

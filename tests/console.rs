@@ -19,6 +19,11 @@ use data::bundled_data as data_copy;
 
 /// Runs `forumbot --data DIR console` with `input` on stdin; returns stdout.
 fn console(data: &Path, input: &str) -> String {
+    console_bytes(data, input.as_bytes())
+}
+
+/// Runs the console on raw bytes (which need not be UTF-8).
+fn console_bytes(data: &Path, input: &[u8]) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_forumbot"))
         .arg("--data")
         .arg(data)
@@ -33,12 +38,7 @@ fn console(data: &Path, input: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run forumbot");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
     assert!(
@@ -59,6 +59,15 @@ fn find_in_order(out: &str, needles: &[&str]) {
             None => panic!("{n:?} not found (in order) in:\n{out}"),
         }
     }
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_reported_and_the_session_goes_on() {
+    let data = data_copy();
+    let mut input = b"/help\n\xff\xfe\xe9t\xe9\n".to_vec();
+    input.extend_from_slice("郭慶怎麼看人才?\n".as_bytes());
+    let out = console_bytes(data.path(), &input);
+    find_in_order(&out, &["/ask", "line 2 is not valid UTF-8", "郭慶", "人才"]);
 }
 
 #[test]
