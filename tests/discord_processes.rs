@@ -368,3 +368,52 @@ async fn an_unreachable_discord_is_retried_out_loud_and_sigterm_stops_at_once() 
         bot.log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_ends_the_bot_instead_of_retrying() {
+    // A Discord that refuses every token.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let refuse = axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"message": "401: Unauthorized", "code": 0})),
+        )
+    });
+    tokio::spawn(async move { axum::serve(listener, refuse).await });
+    let dir = support::data::bundled_data();
+    let mut bot = spawn(dir.path(), &base, "token-a", "auto", false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = bot.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running:\n{}", bot.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Give the stderr reader a moment to drain the pipe.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = bot.log();
+    assert_eq!(status.code(), Some(1), "{log}");
+    assert!(log.contains("Discord refused the bot"), "{log}");
+    assert!(!log.contains("retrying in"), "{log}");
+}
+
+#[test]
+fn a_bad_shard_range_is_refused_before_anything_starts() {
+    let dir = support::data::bundled_data();
+    let out = Command::new(BIN)
+        .args(["--data", dir.path().to_str().unwrap(), "run"])
+        .current_dir(dir.path())
+        .env("FORUMBOT__DISCORD__TOKEN", "token-a")
+        .env("FORUMBOT__DISCORD__API_BASE", "http://127.0.0.1:9")
+        .env("FORUMBOT__DISCORD__SHARDS", "3-1/4")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("discord.shards"), "{err}");
+    assert!(err.contains("write the lower shard first (1-3/4)"), "{err}");
+    // Refused before the index was built.
+    assert!(!dir.path().join("index").exists());
+}
