@@ -8,11 +8,23 @@
 //! fetching uploads ([`download`]).
 //!
 //! [`start`] runs the bot in the current tokio runtime and returns a
-//! [`BotHandle`] (tests start the real bot against a local Discord this way);
-//! [`run`] is `start` plus waiting for SIGINT/SIGTERM. With
+//! [`BotHandle`] at once (tests start the real bot against a local Discord
+//! this way); [`run`] is `start` plus waiting for SIGINT/SIGTERM. With
 //! `discord.api_base` set, REST and the gateway go to that server instead of
 //! Discord (serenity's proxy, with its rate limiter off, which the proxy
 //! requires).
+//!
+//! Connecting: `GET /gateway/bot` gives the gateway address and the shard
+//! count Discord recommends; while it fails (Discord unreachable, 5xx, 429)
+//! every retry is logged with its back-off, doubling from 1 s to 60 s. A
+//! refused token (401/403) ends the bot. Then the shards of `discord.shards`
+//! connect through serenity (`auto`: all recommended shards, in this
+//! process). Everything a process keeps in memory (rate-limit windows,
+//! "more" pages) is its own: a button handled by another process, or after a
+//! restart, answers that the page expired.
+//!
+//! Stopping takes at most [`SHUTDOWN_GRACE`]: shards are closed cleanly when
+//! they answer in time, and abandoned when they do not (or never connected).
 
 mod commands;
 pub mod convert;
@@ -25,13 +37,15 @@ pub mod replies;
 
 use crate::search::Engine;
 use crate::settings::Settings;
+use crate::settings::Shards;
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
-use serenity::all::{ClientBuilder, GatewayIntents, GuildId, HttpBuilder, ShardManager};
-use std::sync::Arc;
+use serenity::all::{ClientBuilder, GatewayIntents, GuildId, Http, HttpBuilder, ShardManager};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 pub use commands::MAX_LIMIT;
 
@@ -74,15 +88,23 @@ impl Data {
     }
 }
 
-/// How long a clean shutdown may take before the bot stops waiting.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// The longest a shutdown takes: what has not stopped by then is abandoned.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
+/// Back-off between attempts to reach Discord: doubles from the first to the
+/// last, then stays there.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+/// One attempt to reach Discord gives up after this long.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A running bot (and the transcript pages, when enabled).
 pub struct BotHandle {
-    shard_manager: Arc<ShardManager>,
-    client: JoinHandle<Result<(), serenity::Error>>,
+    /// Set once the client exists (after Discord answered).
+    shard_manager: Arc<OnceLock<Arc<ShardManager>>>,
+    client: JoinHandle<anyhow::Result<()>>,
     web: Option<JoinHandle<()>>,
-    stop_web: watch::Sender<bool>,
+    /// Tells the connecting task and the pages to stop.
+    stop: watch::Sender<bool>,
 }
 
 impl BotHandle {
@@ -90,31 +112,184 @@ impl BotHandle {
     /// as a rejected token); `run` treats that as the end.
     pub async fn stopped(&mut self) -> anyhow::Result<()> {
         match (&mut self.client).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(anyhow::Error::new(e).context("the Discord client stopped")),
+            Ok(result) => result,
             Err(e) => Err(anyhow::Error::new(e).context("the Discord client task failed")),
         }
     }
 
-    /// Closes the shards and stops the pages; work already started (a
-    /// reindex writes through a temporary name) finishes on its own thread.
+    /// Closes the shards and stops the pages within [`SHUTDOWN_GRACE`];
+    /// work already started (a reindex writes through a temporary name)
+    /// finishes on its own thread.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         tracing::info!("closing the Discord connection");
-        self.shard_manager.shutdown_all().await;
-        self.stop_web.send_replace(true);
-        match tokio::time::timeout(SHUTDOWN_GRACE, self.client).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => tracing::warn!("the Discord client ended with: {e}"),
-            Ok(Err(e)) => tracing::warn!("the Discord client task failed: {e}"),
-            Err(_) => tracing::warn!("the Discord client did not stop in time"),
+        let deadline = Instant::now() + SHUTDOWN_GRACE;
+        self.stop.send_replace(true);
+        if let Some(manager) = self.shard_manager.get() {
+            // serenity waits up to 5 s for each shard that does not answer.
+            if tokio::time::timeout_at(deadline, manager.shutdown_all())
+                .await
+                .is_err()
+            {
+                tracing::warn!("the shards did not close in time; leaving them");
+            }
         }
-        if let Some(web) = self.web {
-            if tokio::time::timeout(SHUTDOWN_GRACE, web).await.is_err() {
-                tracing::warn!("the transcript pages did not stop in time");
+        let mut client = self.client;
+        match tokio::time::timeout_at(deadline, &mut client).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!("the Discord client ended with: {e:#}"),
+            Ok(Err(e)) => tracing::warn!("the Discord client task failed: {e}"),
+            Err(_) => {
+                // Nothing was connected (serenity then never returns), or a
+                // shard hangs: stop waiting.
+                tracing::debug!("the Discord client did not stop in time; abandoning it");
+                client.abort();
+            }
+        }
+        if let Some(mut web) = self.web {
+            if tokio::time::timeout_at(deadline, &mut web).await.is_err() {
+                tracing::warn!("the transcript pages did not stop in time; closing them");
+                web.abort();
             }
         }
         Ok(())
     }
+}
+
+/// The REST client, to Discord or to `discord.api_base`.
+fn http_client(settings: &Settings) -> anyhow::Result<Http> {
+    let token = settings
+        .discord
+        .token
+        .as_ref()
+        .context(crate::cli::NO_TOKEN)?;
+    // A Discord that does not answer must not hold a connection attempt
+    // (and the retries behind it) for minutes.
+    let reqwest = reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(REQUEST_TIMEOUT)
+        .build()
+        .context("building the HTTP client for Discord")?;
+    let mut http = HttpBuilder::new(token.expose_secret())
+        .client(reqwest)
+        .default_allowed_mentions(convert::no_pings());
+    let api_base = api_base(settings);
+    if !api_base.is_empty() {
+        // serenity ignores the proxy unless its rate limiter is off.
+        http = http.proxy(api_base).ratelimiter_disabled(true);
+    }
+    Ok(http.build())
+}
+
+fn api_base(settings: &Settings) -> &str {
+    settings.discord.api_base.trim().trim_end_matches('/')
+}
+
+/// The wait before retry number `attempt` (1-based): 1 s, 2 s, 4 s … 60 s.
+pub fn backoff(attempt: u32) -> Duration {
+    RETRY_FIRST
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(RETRY_MAX)
+}
+
+/// Whether Discord refused us for good (a bad token, a banned bot), as
+/// opposed to being out of reach for now.
+fn is_fatal(error: &serenity::Error) -> bool {
+    use serenity::http::HttpError;
+    match error {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => {
+            matches!(r.status_code.as_u16(), 401 | 403)
+        }
+        _ => false,
+    }
+}
+
+/// Asks Discord for the gateway until it answers, logging every retry with
+/// its back-off. `None` when told to stop first.
+async fn reach_discord(
+    http: &Http,
+    base: &str,
+    stop: &mut watch::Receiver<bool>,
+) -> anyhow::Result<Option<serenity::model::gateway::BotGateway>> {
+    let mut attempt = 0u32;
+    loop {
+        let error = match tokio::time::timeout(REQUEST_TIMEOUT, http.get_bot_gateway()).await {
+            Ok(Ok(gateway)) => return Ok(Some(gateway)),
+            Ok(Err(e)) if is_fatal(&e) => {
+                return Err(anyhow::Error::new(e)
+                    .context("Discord refused the bot (is FORUMBOT__DISCORD__TOKEN right?)"));
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {REQUEST_TIMEOUT:?}"),
+        };
+        attempt += 1;
+        let wait = backoff(attempt);
+        tracing::warn!(
+            attempt,
+            retry_in_s = wait.as_secs(),
+            "Discord is unreachable at {base} ({error}); retrying in {} s (attempt {attempt})",
+            wait.as_secs()
+        );
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.wait_for(|s| *s) => return Ok(None),
+        }
+    }
+}
+
+/// Connects once Discord answers, then runs the shards of `discord.shards`
+/// until they stop. Returns early, `Ok`, when told to stop.
+async fn connect(
+    settings: &Settings,
+    framework: poise::Framework<Data, Error>,
+    manager_slot: &OnceLock<Arc<ShardManager>>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let base = match api_base(settings) {
+        "" => "discord.com",
+        base => base,
+    };
+    let probe = http_client(settings)?;
+    let Some(gateway) = reach_discord(&probe, base, &mut stop).await? else {
+        return Ok(());
+    };
+    let recommended = gateway.shards.max(1);
+    let (first, last, total) = match settings.discord.shards {
+        Shards::Auto => (0, recommended - 1, recommended),
+        Shards::Range { first, last, total } => {
+            if total < recommended {
+                tracing::warn!(
+                    total,
+                    recommended,
+                    "discord.shards names a total of {total}, Discord recommends {recommended}: it may refuse to connect"
+                );
+            }
+            (first, last, total)
+        }
+    };
+    // Mentions carry their text without the privileged MESSAGE_CONTENT intent.
+    let intents =
+        GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
+    let mut client = ClientBuilder::new_with_http(http_client(settings)?, intents)
+        .framework(framework)
+        .await
+        .context("creating the Discord client")?;
+    // The client asked for the gateway once more and, had that failed,
+    // would fall back to Discord's own: use the address that just answered.
+    *client.ws_url.lock().await = gateway.url;
+    let _ = manager_slot.set(client.shard_manager.clone());
+    if *stop.borrow() {
+        return Ok(());
+    }
+    tracing::info!(
+        shards = %format!("{first}-{last}/{total}"),
+        recommended,
+        "connecting the gateway shards"
+    );
+    // serenity 0.12 runs `range.start..=range.end` (the end is included).
+    client
+        .start_shard_range(first..last, total)
+        .await
+        .context("the Discord client stopped")
 }
 
 fn framework_options() -> poise::FrameworkOptions<Data, Error> {
@@ -135,22 +310,23 @@ fn framework_options() -> poise::FrameworkOptions<Data, Error> {
     }
 }
 
-/// Connects to Discord (or `discord.api_base`), registers the commands once
-/// connected, and serves the transcript pages when `web.enabled`.
+/// Connects to Discord (or `discord.api_base`) in the background, registers
+/// the commands once connected (in the process that runs shard 0), and
+/// serves the transcript pages when `web.enabled`.
 pub async fn start(settings: Settings, engine: Arc<Engine>) -> anyhow::Result<BotHandle> {
-    let token = settings
-        .discord
-        .token
-        .as_ref()
-        .context(crate::cli::NO_TOKEN)?;
+    // Refuse a missing token or a bad client now, not in the background.
+    http_client(&settings)?;
     let data = Data::new(engine.clone(), &settings)?;
     let guild_id = settings.discord.guild_id;
+    let register = settings.discord.shards.runs_shard_zero();
     let framework = poise::Framework::builder()
         .options(framework_options())
         .setup(move |ctx, _ready, framework| {
             Box::pin(async move {
                 let commands = &framework.options().commands;
-                if guild_id != 0 {
+                if !register {
+                    tracing::info!("commands are registered by the process that runs shard 0");
+                } else if guild_id != 0 {
                     poise::builtins::register_in_guild(ctx, commands, GuildId::new(guild_id))
                         .await
                         .context("registering the commands in the guild")?;
@@ -166,25 +342,22 @@ pub async fn start(settings: Settings, engine: Arc<Engine>) -> anyhow::Result<Bo
         })
         .build();
 
-    let mut http =
-        HttpBuilder::new(token.expose_secret()).default_allowed_mentions(convert::no_pings());
-    let api_base = settings.discord.api_base.trim().trim_end_matches('/');
-    if !api_base.is_empty() {
-        tracing::info!(api_base, "using a Discord-compatible server");
-        // serenity ignores the proxy unless its rate limiter is off.
-        http = http.proxy(api_base).ratelimiter_disabled(true);
+    if !api_base(&settings).is_empty() {
+        tracing::info!(
+            api_base = api_base(&settings),
+            "using a Discord-compatible server"
+        );
     }
-    // Mentions carry their text without the privileged MESSAGE_CONTENT intent.
-    let intents =
-        GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES;
-    let mut client = ClientBuilder::new_with_http(http.build(), intents)
-        .framework(framework)
-        .await
-        .context("creating the Discord client")?;
-    let shard_manager = client.shard_manager.clone();
-    let client = tokio::spawn(async move { client.start().await });
+    tracing::info!(shards = %settings.discord.shards, "starting the Discord bot");
+    let (stop, mut stopping) = watch::channel(false);
+    let shard_manager = Arc::new(OnceLock::new());
+    let client = {
+        let settings = settings.clone();
+        let slot = shard_manager.clone();
+        let stop = stop.subscribe();
+        tokio::spawn(async move { connect(&settings, framework, &slot, stop).await })
+    };
 
-    let (stop_web, mut stopping) = watch::channel(false);
     let web = settings.web.enabled.then(|| {
         let web = settings.web.clone();
         tokio::spawn(async move {
@@ -200,7 +373,7 @@ pub async fn start(settings: Settings, engine: Arc<Engine>) -> anyhow::Result<Bo
         shard_manager,
         client,
         web,
-        stop_web,
+        stop,
     })
 }
 
@@ -245,5 +418,17 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 tracing::warn!("could not report an error: {e}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_from_one_second_to_a_minute() {
+        let waits: Vec<u64> = (1..=9).map(|a| backoff(a).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(backoff(u32::MAX), RETRY_MAX);
     }
 }

@@ -5,6 +5,9 @@
 //!
 //! The Discord token is read from the environment only and held as a
 //! [`SecretString`]: it is never a field of a file, and never printed.
+//!
+//! `discord.shards` is checked while loading ([`Shards`]): a range that does
+//! not fit its total is refused with a message saying what would.
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -72,6 +75,122 @@ pub struct DiscordSettings {
     pub rate_limit_questions: u32,
     pub rate_limit_seconds: u64,
     pub max_upload_bytes: u64,
+    /// Which gateway shards this process runs.
+    pub shards: Shards,
+}
+
+/// `discord.shards`: which gateway shards this process runs.
+///
+/// Written `auto` (as many as Discord recommends, all in this process), `N`
+/// (a total of N, all in this process), `K/N` (shard K of N) or `A-B/N`
+/// (shards A to B, both included, of N). Processes that share one bot must
+/// agree on N and together cover `0` to `N-1` once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shards {
+    Auto,
+    Range { first: u32, last: u32, total: u32 },
+}
+
+/// How a `discord.shards` value may be written, for error messages.
+const SHARDS_FORMS: &str =
+    "use \"auto\", a total such as \"4\" (all four in this process), one shard of a total such as \"1/4\", or a range of a total such as \"0-1/4\" (shards numbered from 0)";
+
+impl Shards {
+    /// Whether this process runs shard 0 (the one that registers the
+    /// commands); `auto` always does.
+    pub fn runs_shard_zero(&self) -> bool {
+        match self {
+            Shards::Auto => true,
+            Shards::Range { first, .. } => *first == 0,
+        }
+    }
+}
+
+impl std::fmt::Display for Shards {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shards::Auto => f.write_str("auto"),
+            Shards::Range { first, last, total } if first == last => {
+                write!(f, "{first}/{total}")
+            }
+            Shards::Range { first, last, total } => write!(f, "{first}-{last}/{total}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Shards {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Shards, String> {
+        let s = text.trim();
+        let bad = |why: &str| format!("discord.shards = {text:?}: {why}; {SHARDS_FORMS}");
+        if s.is_empty() {
+            return Err(bad("empty"));
+        }
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(Shards::Auto);
+        }
+        let number = |part: &str, what: &str| -> Result<u32, String> {
+            let part = part.trim();
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad(&format!("the {what} {part:?} is not a whole number")));
+            }
+            part.parse::<u32>()
+                .map_err(|_| bad(&format!("the {what} {part} is too large")))
+        };
+        let (range, total) = match s.split_once('/') {
+            Some((range, total)) => (Some(range), number(total, "total")?),
+            None => (None, number(s, "total")?),
+        };
+        if total == 0 {
+            return Err(bad("a bot needs at least 1 shard"));
+        }
+        let (first, last) = match range {
+            None => (0, total - 1),
+            Some(range) => match range.split_once('-') {
+                Some((a, b)) => (number(a, "first shard")?, number(b, "last shard")?),
+                None => {
+                    let k = number(range, "shard")?;
+                    (k, k)
+                }
+            },
+        };
+        if first > last {
+            return Err(bad(&format!(
+                "the range {first}-{last} runs backwards: write the lower shard first ({last}-{first}/{total})"
+            )));
+        }
+        if last >= total {
+            return Err(bad(&format!(
+                "shard {last} does not exist in a total of {total}: shards are numbered 0 to {}",
+                total - 1
+            )));
+        }
+        Ok(Shards::Range { first, last, total })
+    }
+}
+
+impl<'de> Deserialize<'de> for Shards {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Shards, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Shards;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(SHARDS_FORMS)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Shards, E> {
+                v.parse().map_err(E::custom)
+            }
+            // The environment layer parses `FORUMBOT__DISCORD__SHARDS=4` as a number.
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Shards, E> {
+                v.to_string().parse().map_err(E::custom)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Shards, E> {
+                v.to_string().parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -200,5 +319,93 @@ mod tests {
         let s = Settings::load_with_env(Some(&p), |_| None).unwrap();
         assert_eq!(s.search.default_limit, 5);
         assert_eq!(s.public_url(), "https://bot.example");
+    }
+
+    #[test]
+    fn shard_settings_are_read_in_every_form() {
+        let range = |first, last, total| Shards::Range { first, last, total };
+        for (text, want) in [
+            ("auto", Shards::Auto),
+            (" AUTO ", Shards::Auto),
+            ("4", range(0, 3, 4)),
+            ("1/4", range(1, 1, 4)),
+            ("0-1/4", range(0, 1, 4)),
+            ("2 - 3 / 4", range(2, 3, 4)),
+            ("0/1", range(0, 0, 1)),
+        ] {
+            assert_eq!(text.parse::<Shards>(), Ok(want), "{text}");
+        }
+        assert_eq!(range(0, 1, 4).to_string(), "0-1/4");
+        assert_eq!(range(3, 3, 4).to_string(), "3/4");
+        assert!(Shards::Auto.runs_shard_zero() && range(0, 0, 2).runs_shard_zero());
+        assert!(!range(1, 1, 2).runs_shard_zero());
+    }
+
+    #[test]
+    fn bad_shard_ranges_are_refused_with_what_would_do() {
+        for (text, why) in [
+            ("", "empty"),
+            ("0", "at least 1 shard"),
+            ("0-1/0", "at least 1 shard"),
+            (
+                "3-1/4",
+                "runs backwards: write the lower shard first (1-3/4)",
+            ),
+            (
+                "4/4",
+                "shard 4 does not exist in a total of 4: shards are numbered 0 to 3",
+            ),
+            ("0-4/4", "shard 4 does not exist"),
+            ("-1/4", "the first shard \"\" is not a whole number"),
+            ("1-/4", "the last shard \"\" is not a whole number"),
+            ("a-b/4", "the first shard \"a\" is not a whole number"),
+            ("0-1/", "the total \"\" is not a whole number"),
+            ("0-1/4/8", "the total \"4/8\" is not a whole number"),
+            ("half", "the total \"half\" is not a whole number"),
+            ("99999999999", "too large"),
+        ] {
+            let err = text.parse::<Shards>().unwrap_err();
+            assert!(err.contains(why), "{text:?}: {err}");
+            assert!(err.starts_with("discord.shards = "), "{text:?}: {err}");
+            assert!(err.contains("\"0-1/4\""), "{text:?}: no example in {err}");
+        }
+    }
+
+    #[test]
+    fn shards_come_from_files_and_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.toml");
+        std::fs::write(&p, "[discord]\nshards = \"1/2\"\n").unwrap();
+        let s = Settings::load_with_env(Some(&p), |_| None).unwrap();
+        assert_eq!(
+            s.discord.shards,
+            Shards::Range {
+                first: 1,
+                last: 1,
+                total: 2
+            }
+        );
+        // The default is auto; a bad value in a file is refused by name.
+        let s = Settings::load_with_env(None, |_| None).unwrap();
+        assert_eq!(s.discord.shards, Shards::Auto);
+        std::fs::write(&p, "[discord]\nshards = \"2-5/4\"\n").unwrap();
+        let err = Settings::load_with_env(Some(&p), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("discord.shards") && err.contains("numbered 0 to 3"),
+            "{err}"
+        );
+        // A whole number, as the environment layer hands it over.
+        std::fs::write(&p, "[discord]\nshards = 2\n").unwrap();
+        let s = Settings::load_with_env(Some(&p), |_| None).unwrap();
+        assert_eq!(
+            s.discord.shards,
+            Shards::Range {
+                first: 0,
+                last: 1,
+                total: 2
+            }
+        );
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! `GET /t/{id}` renders one transcript, every turn an element with
 //! `id="turn-N"`; `GET /` lists the transcripts; `GET /healthz` answers 200
-//! while a generation is loaded. Every request renders from
+//! while a generation is loaded, with a JSON body naming that generation and
+//! when it was built (so a supervisor sees that every process of a bot has
+//! caught up with `CURRENT`). Every request renders from
 //! [`Engine::snapshot`], the very generation searches use, so a reindex
 //! changes pages and answers at the same moment and a link never points at a
 //! page that lacks its quote. The HTML itself is built in [`page`] (pure).
@@ -323,18 +325,39 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
         return internal_error();
     };
     let g = &loaded.generation;
-    let mut r = format!(
-        "ok {} transcripts={} passages={}\n",
-        g.name, g.manifest.transcripts, g.manifest.passages
-    )
-    .into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    let body = serde_json::json!({
+        "status": "ok",
+        "generation": g.name,
+        "built_at": rfc3339_utc(g.manifest.built_at_unix),
+        "built_at_unix": g.manifest.built_at_unix,
+        "transcripts": g.manifest.transcripts,
+        "passages": g.manifest.passages,
+    });
+    let mut r = axum::Json(body).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// `2026-11-25T20:42:38Z` for a Unix time (UTC, proleptic Gregorian).
+fn rfc3339_utc(unix: u64) -> String {
+    let (days, secs) = (unix / 86_400, unix % 86_400);
+    // Howard Hinnant's days-to-civil, shifted to start the year in March.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
 }
 
 async fn list(State(app): State<Arc<App>>) -> Response {
@@ -467,5 +490,15 @@ mod tests {
         let c = app.pages.inner.lock().unwrap();
         assert_eq!(c.bytes, 0);
         assert!(c.slots.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod dates {
+    #[test]
+    fn build_times_read_as_utc_dates() {
+        assert_eq!(super::rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(super::rfc3339_utc(1_795_634_558), "2026-11-25T19:22:38Z");
     }
 }

@@ -668,3 +668,83 @@ async fn late_answers_are_refused_when_a_deadline_is_set() {
 
     bot.stop();
 }
+
+/// Answers every button press with the shard it arrived on.
+struct ShardEcho;
+
+#[serenity::async_trait]
+impl serenity::EventHandler for ShardEcho {
+    async fn interaction_create(&self, ctx: serenity::Context, interaction: serenity::Interaction) {
+        if let serenity::Interaction::Component(press) = interaction {
+            let message = serenity::CreateInteractionResponseMessage::new()
+                .content(format!("shard {}", ctx.shard_id));
+            let _ = press
+                .create_response(&ctx, serenity::CreateInteractionResponse::Message(message))
+                .await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_are_recommended_identified_and_dispatched_apart() {
+    init_tracing();
+    let fake = FakeDiscord::start_with(FakeDiscordConfig {
+        shards: 2,
+        ..FakeDiscordConfig::default()
+    })
+    .await;
+    let recommended = fake.http(TEST_TOKEN).get_bot_gateway().await.unwrap();
+    assert_eq!(recommended.shards, 2);
+    assert_eq!(recommended.url, fake.gateway_url());
+
+    // Two clients, as two processes would run them, one shard each.
+    let mut tasks = Vec::new();
+    for shard in 0..2 {
+        let http = serenity::HttpBuilder::new(format!("token-{shard}"))
+            .proxy(fake.base_url())
+            .ratelimiter_disabled(true)
+            .build();
+        let mut client =
+            serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
+                .event_handler(ShardEcho)
+                .await
+                .expect("serenity client");
+        tasks.push(tokio::spawn(async move {
+            let _ = client.start_shard(shard, 2).await;
+        }));
+    }
+    fake.wait_until_shard_ready(0, DEFAULT_TIMEOUT).await;
+    fake.wait_until_shard_ready(1, DEFAULT_TIMEOUT).await;
+    assert_eq!(fake.ready_shards(), [0, 1]);
+    let mut identified = fake.identified_shards();
+    identified.sort();
+    assert_eq!(
+        identified,
+        [
+            ("Bot token-0".to_owned(), [0, 2]),
+            ("Bot token-1".to_owned(), [1, 2])
+        ]
+    );
+
+    let member = Invoker::member(MEMBER);
+    for shard in 0..2 {
+        let press = fake.component("which", &member);
+        fake.send_interaction_on(shard, &press.json).await;
+        let answer = fake.wait_for_callback(&press.id, DEFAULT_TIMEOUT).await;
+        assert_eq!(answer.content(), Some(format!("shard {shard}").as_str()));
+        assert_eq!(answer.authorization, Some(format!("Bot token-{shard}")));
+    }
+    // Without a shard named, the guild's shard (Discord's formula) gets it.
+    let press = fake.component("which", &member);
+    let shard = fake.shard_for(&press.json);
+    assert_eq!(u64::from(shard), (fake.guild_id() >> 22) % 2);
+    fake.send_interaction(&press.json).await;
+    let answer = fake.wait_for_callback(&press.id, DEFAULT_TIMEOUT).await;
+    assert_eq!(answer.content(), Some(format!("shard {shard}").as_str()));
+    // DMs go to shard 0.
+    assert_eq!(fake.shard_for(&press.clone().in_dm(fake.next_id()).json), 0);
+
+    for task in tasks {
+        task.abort();
+    }
+}

@@ -231,9 +231,20 @@ async fn unknown_and_hostile_ids_get_a_404_page() {
         assert!(!page.contains("<script"), "{path} echoed markup");
     }
 
-    let (status, _, body) = app.get("/healthz").await;
+    let (status, kind, body) = app.get("/healthz").await;
     assert_eq!(status, 200);
-    assert!(body.starts_with("ok"), "{body}");
+    assert!(kind.starts_with("application/json"), "{kind}");
+    let health: serde_json::Value = serde_json::from_str(&body).expect("JSON health");
+    assert_eq!(health["status"], "ok", "{body}");
+    assert!(
+        health["generation"].as_str().unwrap().starts_with("gen-"),
+        "{body}"
+    );
+    assert!(
+        health["built_at"].as_str().unwrap().ends_with('Z'),
+        "{body}"
+    );
+    assert_eq!(health["transcripts"], 1, "{body}");
 
     let (status, _, list) = app.get("/").await;
     assert_eq!(status, 200);

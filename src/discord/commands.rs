@@ -105,7 +105,7 @@ pub async fn ask(
     };
     let buttons = match &r.more {
         Some(more) => {
-            let key = data.pages.insert(&q, Instant::now());
+            let key = data.pages.insert(asker, &q, Instant::now());
             convert::pager(asker, key, q.offset, q.limit, Some(more))
         }
         None => Vec::new(),

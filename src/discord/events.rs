@@ -87,7 +87,7 @@ async fn on_message(fw: FrameworkContext<'_>, msg: &Message) {
     };
     let buttons = match (&r.more, &question) {
         (Some(more), Some(q)) => {
-            let key = data.pages.insert(q, Instant::now());
+            let key = data.pages.insert(asker, q, Instant::now());
             convert::pager(asker, key, 0, q.limit, Some(more))
         }
         _ => Vec::new(),
@@ -120,9 +120,11 @@ async fn page(data: &Data, presser: u64, button: PageButton) -> (Reply, Vec<Crea
         );
         return (refusal, Vec::new());
     }
-    let Some(mut q) = data.pages.get(button.key, Instant::now()) else {
+    let Some(mut q) = data.pages.get(button.key, presser, Instant::now()) else {
+        // Pages live in the memory of the process that answered: a restart,
+        // or a press that reaches another process of the bot, loses them.
         let expired = reply::user_error(
-            "這個按鈕已過期,請再問一次。\nThis button has expired: ask again with /ask.",
+            "抱歉,這一頁已經過期了。請用 /ask 再問一次,就能繼續翻頁。\nSorry, this page has expired. Ask again with /ask and you can page through the answers from there.",
         );
         return (expired, Vec::new());
     };

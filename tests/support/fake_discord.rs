@@ -18,9 +18,19 @@
 //! Discord's 3 s limit (10062), and unknown routes get Discord's 404 body.
 //! Requests the fake has no route for are recorded with `handled == false`, so
 //! a test can insist that nothing unexpected happened.
+//!
+//! Sharding: `GET /gateway/bot` recommends [`FakeDiscordConfig::shards`]
+//! shards, and the gateway takes any number of connections, each identified
+//! with its `[shard_id, total]` (recorded, see [`FakeDiscord::identified_shards`]).
+//! A dispatch goes to one shard: the one Discord would pick for the payload's
+//! guild (`(guild_id >> 22) % total`, shard 0 without a guild), or the one a
+//! test names ([`FakeDiscord::send_interaction_on`]). The fake's one guild is
+//! announced on every shard (a simplification: Discord announces it on its
+//! own shard only). An IDENTIFY for a shard that does not exist in its total
+//! is closed with 4010, as Discord does.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -95,6 +105,8 @@ pub struct FakeDiscordConfig {
     pub send_guild_create: bool,
     /// `locale` and `guild_locale` of built interactions.
     pub locale: String,
+    /// Shards `GET /gateway/bot` recommends.
+    pub shards: u32,
 }
 
 impl Default for FakeDiscordConfig {
@@ -104,6 +116,7 @@ impl Default for FakeDiscordConfig {
             interaction_deadline: None,
             send_guild_create: true,
             locale: "zh-TW".to_owned(),
+            shards: 1,
         }
     }
 }
@@ -576,7 +589,7 @@ impl FakeDiscord {
             interactions: Mutex::default(),
             messages: Mutex::default(),
             gateway: Mutex::default(),
-            connected: watch::Sender::new(None),
+            connected: watch::Sender::new(BTreeMap::new()),
             shutdown: watch::Sender::new(false),
         });
         // A harness bug in these would otherwise surface as "bot never ready".
@@ -799,9 +812,17 @@ impl FakeDiscord {
 
     // ---- pushing events to the bot ----
 
-    /// Dispatches INTERACTION_CREATE. Panics if serenity could not parse the
-    /// payload or the bot is not connected within [`DEFAULT_TIMEOUT`].
+    /// Dispatches INTERACTION_CREATE on the shard of its guild. Panics if
+    /// serenity could not parse the payload or that shard is not connected
+    /// within [`DEFAULT_TIMEOUT`].
     pub async fn send_interaction(&self, interaction: &Value) {
+        let shard = self.shard_for(interaction);
+        self.send_interaction_on(shard, interaction).await;
+    }
+
+    /// Dispatches INTERACTION_CREATE on the connection that identified as
+    /// `shard`, whatever its guild.
+    pub async fn send_interaction_on(&self, shard: u32, interaction: &Value) {
         must_parse::<serenity::model::application::Interaction>("INTERACTION_CREATE", interaction);
         let id = str_field(interaction, "id");
         let token = str_field(interaction, "token");
@@ -827,7 +848,7 @@ impl FakeDiscord {
                 acknowledged: false,
             },
         );
-        self.send_dispatch("INTERACTION_CREATE", interaction.clone())
+        self.send_dispatch_on(shard, "INTERACTION_CREATE", interaction.clone())
             .await;
     }
 
@@ -837,28 +858,53 @@ impl FakeDiscord {
         self.send_dispatch("MESSAGE_CREATE", message.clone()).await;
     }
 
-    /// Sends any dispatch (op 0) with the next sequence number.
+    /// Sends any dispatch (op 0) with the next sequence number, on the shard
+    /// of the guild in `data`.
     pub async fn send_dispatch(&self, event: &str, data: Value) {
-        self.wait_until_ready(DEFAULT_TIMEOUT).await;
+        let shard = self.shard_for(&data);
+        self.send_dispatch_on(shard, event, data).await;
+    }
+
+    /// Sends any dispatch on the connection that identified as `shard`.
+    pub async fn send_dispatch_on(&self, shard: u32, event: &str, data: Value) {
+        self.wait_until_shard_ready(shard, DEFAULT_TIMEOUT).await;
         let mut gateway = lock(&self.shared.gateway);
         let connection = gateway
-            .current
-            .as_mut()
-            .expect("the bot's gateway connection closed");
+            .shards
+            .get_mut(&shard)
+            .unwrap_or_else(|| panic!("the gateway connection of shard {shard} closed"));
         connection.seq += 1;
         let frame = json!({"op": 0, "s": connection.seq, "t": event, "d": data});
         connection
             .tx
-            .send(frame.to_string())
-            .expect("the bot's gateway connection closed");
+            .send(Frame::Text(frame.to_string()))
+            .unwrap_or_else(|_| panic!("the gateway connection of shard {shard} closed"));
+    }
+
+    /// The shard Discord would send `data` on: `(guild_id >> 22) % total`
+    /// with the total the connected shards identified with, 0 without a
+    /// guild (DMs go to shard 0).
+    pub fn shard_for(&self, data: &Value) -> u32 {
+        let guild = field(data, "guild_id").and_then(|g| match g {
+            Value::String(s) => s.parse::<u64>().ok(),
+            other => other.as_u64(),
+        });
+        let total = lock(&self.shared.gateway)
+            .shards
+            .values()
+            .map(|c| c.total)
+            .next()
+            .unwrap_or(1)
+            .max(1);
+        guild.map_or(0, |g| ((g >> 22) % u64::from(total)) as u32)
     }
 
     // ---- waiting ----
 
-    /// Waits until the bot has sent IDENTIFY and received READY.
+    /// Waits until the bot has sent IDENTIFY and received READY (on any shard).
     pub async fn wait_until_ready(&self, timeout: Duration) {
         let mut connected = self.shared.connected.subscribe();
-        let ready = tokio::time::timeout(timeout, connected.wait_for(Option::is_some)).await;
+        let ready = tokio::time::timeout(timeout, connected.wait_for(|c| !c.is_empty())).await;
         if !matches!(ready, Ok(Ok(_))) {
             panic!(
                 "the bot did not identify on the gateway within {timeout:?}; HTTP so far:\n{}",
@@ -867,18 +913,48 @@ impl FakeDiscord {
         }
     }
 
-    /// Whether a gateway connection that received READY is open.
-    pub fn is_connected(&self) -> bool {
-        self.shared.connected.borrow().is_some()
+    /// Waits until a connection identified as `shard` has received READY.
+    pub async fn wait_until_shard_ready(&self, shard: u32, timeout: Duration) {
+        let mut connected = self.shared.connected.subscribe();
+        let ready =
+            tokio::time::timeout(timeout, connected.wait_for(|c| c.contains_key(&shard))).await;
+        if !matches!(ready, Ok(Ok(_))) {
+            panic!(
+                "no connection identified as shard {shard} within {timeout:?} (ready: {:?}); HTTP so far:\n{}",
+                self.ready_shards(),
+                self.describe_requests()
+            );
+        }
     }
 
-    /// Waits until the bot's gateway connection has closed (a clean shutdown).
+    /// The shards with an open connection that received READY, in order.
+    pub fn ready_shards(&self) -> Vec<u32> {
+        self.shared.connected.borrow().keys().copied().collect()
+    }
+
+    /// Whether a gateway connection that received READY is open.
+    pub fn is_connected(&self) -> bool {
+        !self.shared.connected.borrow().is_empty()
+    }
+
+    /// Waits until every gateway connection has closed (a clean shutdown).
     pub async fn wait_until_disconnected(&self, timeout: Duration) {
         let mut connected = self.shared.connected.subscribe();
-        let closed = tokio::time::timeout(timeout, connected.wait_for(Option::is_none)).await;
+        let closed = tokio::time::timeout(timeout, connected.wait_for(|c| c.is_empty())).await;
         assert!(
             matches!(closed, Ok(Ok(_))),
             "the bot's gateway connection was still open after {timeout:?}"
+        );
+    }
+
+    /// Waits until no connection of `shard` is open.
+    pub async fn wait_until_shard_disconnected(&self, shard: u32, timeout: Duration) {
+        let mut connected = self.shared.connected.subscribe();
+        let closed =
+            tokio::time::timeout(timeout, connected.wait_for(|c| !c.contains_key(&shard))).await;
+        assert!(
+            matches!(closed, Ok(Ok(_))),
+            "the gateway connection of shard {shard} was still open after {timeout:?}"
         );
     }
 
@@ -1086,6 +1162,19 @@ impl FakeDiscord {
         lock(&self.shared.gateway).identifies.clone()
     }
 
+    /// `(token, [shard_id, total])` of every IDENTIFY received, in order;
+    /// `[0, 1]` when the IDENTIFY named no shard.
+    pub fn identified_shards(&self) -> Vec<(String, [u32; 2])> {
+        lock(&self.shared.gateway)
+            .identifies
+            .iter()
+            .map(|d| {
+                let token = d.get("token").and_then(Value::as_str).unwrap_or("");
+                (token.to_owned(), shard_of_identify(d))
+            })
+            .collect()
+    }
+
     /// The token of the latest IDENTIFY, as sent: serenity sends it with the
     /// same `Bot ` prefix as its `Authorization` header.
     pub fn identify_token(&self) -> Option<String> {
@@ -1114,6 +1203,20 @@ fn answers_interaction(request: &RecordedRequest, id_or_token: &str) -> bool {
         ["interactions", id, token, "callback"] => *id == id_or_token || *token == id_or_token,
         ["webhooks", _, token, ..] => *token == id_or_token,
         _ => false,
+    }
+}
+
+/// `[shard_id, total]` of an IDENTIFY's `d`; `[0, 1]` without one.
+fn shard_of_identify(d: &Value) -> [u32; 2] {
+    let part = |i: usize| {
+        field(d, "shard")
+            .and_then(|s| s.get(i))
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    match (part(0), part(1)) {
+        (Some(id), Some(total)) => [id, total],
+        _ => [0, 1],
     }
 }
 
@@ -1178,8 +1281,9 @@ struct Shared {
     interactions: Mutex<HashMap<String, Issued>>,
     messages: Mutex<Messages>,
     gateway: Mutex<Gateway>,
-    /// Id of the connection that has received READY, if any.
-    connected: watch::Sender<Option<u64>>,
+    /// Shard → id of its connection, for every open connection that
+    /// received READY.
+    connected: watch::Sender<BTreeMap<u32, u64>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -1207,7 +1311,8 @@ struct Messages {
 #[derive(Default)]
 struct Gateway {
     connections: u64,
-    current: Option<Connection>,
+    /// The identified connection of each shard.
+    shards: BTreeMap<u32, Connection>,
     identifies: Vec<Value>,
     received: Vec<Value>,
     heartbeats: u64,
@@ -1215,8 +1320,16 @@ struct Gateway {
 
 struct Connection {
     id: u64,
-    tx: mpsc::UnboundedSender<String>,
+    total: u32,
+    tx: mpsc::UnboundedSender<Frame>,
     seq: u64,
+}
+
+/// What the fake sends a bot over the gateway.
+enum Frame {
+    Text(String),
+    /// Closes the connection with a Discord close code.
+    Close(u16, &'static str),
 }
 
 impl Shared {
@@ -1522,7 +1635,7 @@ async fn gateway_upgrade(State(shared): State<Arc<Shared>>, upgrade: WebSocketUp
 async fn run_gateway(shared: Arc<Shared>, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     // Everything for the bot goes through one queue so dispatches keep their order.
-    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Frame>();
     let connection_id = {
         let mut gateway = lock(&shared.gateway);
         gateway.connections += 1;
@@ -1534,7 +1647,7 @@ async fn run_gateway(shared: Arc<Shared>, socket: WebSocket) {
         "t": null,
         "d": {"heartbeat_interval": shared.config.heartbeat_interval.as_millis() as u64},
     });
-    let _ = tx.send(hello.to_string());
+    let _ = tx.send(Frame::Text(hello.to_string()));
     let mut shutdown = shared.shutdown.subscribe();
     let stop = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
@@ -1542,12 +1655,19 @@ async fn run_gateway(shared: Arc<Shared>, socket: WebSocket) {
     tokio::pin!(stop);
     loop {
         tokio::select! {
-            outgoing = rx.recv() => {
-                let Some(text) = outgoing else { break };
-                if sink.send(WsMessage::Text(text.into())).await.is_err() {
+            outgoing = rx.recv() => match outgoing {
+                Some(Frame::Text(text)) => {
+                    if sink.send(WsMessage::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Frame::Close(code, reason)) => {
+                    let frame = axum::extract::ws::CloseFrame { code, reason: reason.into() };
+                    let _ = sink.send(WsMessage::Close(Some(frame))).await;
                     break;
                 }
-            }
+                None => break,
+            },
             incoming = stream.next() => match incoming {
                 Some(Ok(WsMessage::Text(text))) => {
                     on_gateway_payload(&shared, connection_id, &tx, text.as_str());
@@ -1562,20 +1682,16 @@ async fn run_gateway(shared: Arc<Shared>, socket: WebSocket) {
         }
     }
     let mut gateway = lock(&shared.gateway);
-    if gateway
-        .current
-        .as_ref()
-        .is_some_and(|c| c.id == connection_id)
-    {
-        gateway.current = None;
-        shared.connected.send_replace(None);
-    }
+    gateway.shards.retain(|_, c| c.id != connection_id);
+    shared
+        .connected
+        .send_modify(|c| c.retain(|_, id| *id != connection_id));
 }
 
 fn on_gateway_payload(
     shared: &Shared,
     connection_id: u64,
-    tx: &mpsc::UnboundedSender<String>,
+    tx: &mpsc::UnboundedSender<Frame>,
     text: &str,
 ) {
     let payload: Value = serde_json::from_str(text).unwrap_or(Value::Null);
@@ -1585,35 +1701,48 @@ fn on_gateway_payload(
     match op {
         Some(1) => {
             gateway.heartbeats += 1;
-            let _ = tx.send(json!({"op": 11, "s": null, "t": null, "d": null}).to_string());
+            let _ = tx.send(Frame::Text(
+                json!({"op": 11, "s": null, "t": null, "d": null}).to_string(),
+            ));
         }
         Some(2) => {
             let identify = payload.get("d").cloned().unwrap_or(Value::Null);
-            let shard = field(&identify, "shard").cloned().unwrap_or(json!([0, 1]));
+            let [shard_id, total] = shard_of_identify(&identify);
             gateway.identifies.push(identify);
+            if total == 0 || shard_id >= total {
+                let _ = tx.send(Frame::Close(4010, "Invalid shard"));
+                return;
+            }
             let mut connection = Connection {
                 id: connection_id,
+                total,
                 tx: tx.clone(),
                 seq: 0,
             };
             connection.seq += 1;
-            let ready = shared.ready(connection_id, &shard);
-            let _ = tx
-                .send(json!({"op": 0, "s": connection.seq, "t": "READY", "d": ready}).to_string());
+            let ready = shared.ready(connection_id, &json!([shard_id, total]));
+            let _ = tx.send(Frame::Text(
+                json!({"op": 0, "s": connection.seq, "t": "READY", "d": ready}).to_string(),
+            ));
             if shared.config.send_guild_create {
                 connection.seq += 1;
                 let guild = shared.guild_create();
-                let _ = tx.send(
+                let _ = tx.send(Frame::Text(
                     json!({"op": 0, "s": connection.seq, "t": "GUILD_CREATE", "d": guild})
                         .to_string(),
-                );
+                ));
             }
-            gateway.current = Some(connection);
-            shared.connected.send_replace(Some(connection_id));
+            // A second IDENTIFY of a shard replaces the first, as on Discord.
+            gateway.shards.insert(shard_id, connection);
+            shared.connected.send_modify(|c| {
+                c.insert(shard_id, connection_id);
+            });
         }
         // A resume would need replaying missed events; make the bot identify afresh.
         Some(6) => {
-            let _ = tx.send(json!({"op": 9, "s": null, "t": null, "d": false}).to_string());
+            let _ = tx.send(Frame::Text(
+                json!({"op": 9, "s": null, "t": null, "d": false}).to_string(),
+            ));
         }
         _ => {}
     }
@@ -1777,7 +1906,7 @@ impl Shared {
                 .checked::<serenity::model::gateway::Gateway>("gateway"),
             ("GET", ["gateway", "bot"]) => Reply::json(json!({
                 "url": self.gateway_url(),
-                "shards": 1,
+                "shards": self.config.shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
