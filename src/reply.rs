@@ -162,6 +162,60 @@ fn embeds_total(embeds: &[Embed]) -> usize {
 /// Renders an answer: one embed per hit (speaker and role, the quote with
 /// matched words in bold, a link to the turn); the question is the title.
 pub fn answer(a: &Answer, offset: usize) -> Reply {
+    answer_with_speakers(a, offset, &[])
+}
+
+/// Whether a question is written in Latin letters with no Chinese in it
+/// (an English question, or pinyin): the transcripts are Chinese, so such a
+/// question finds little, and fewer words will not help.
+pub fn is_latin_question(question: &str) -> bool {
+    let letters = question.chars().filter(|c| c.is_alphabetic()).count();
+    letters > 0
+        && !question.chars().any(crate::text::is_cjk)
+        && question
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(|c| c.is_ascii_alphabetic() || ('\u{c0}'..='\u{24f}').contains(&c))
+}
+
+/// The hint under "not covered": for a question in Latin letters, that the
+/// transcripts are in Chinese, with the speakers' names in Chinese
+/// characters to ask about; otherwise, how to broaden the question.
+fn no_hits_hint(query: &str, speakers: &[String]) -> String {
+    if is_latin_question(query) {
+        let names: Vec<&str> = speakers
+            .iter()
+            .map(String::as_str)
+            .filter(|n| n.chars().any(crate::text::is_cjk))
+            .take(8)
+            .collect();
+        let (zh_names, en_names) = if names.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (
+                format!("講者:{}。", names.join("、")),
+                format!(" Speakers: {}.", names.join(", ")),
+            )
+        };
+        let example = names.first().map_or_else(
+            || "人才".to_owned(),
+            |n| format!("{n}怎麼看人才?"),
+        );
+        format!(
+            "逐字稿是中文的,請用中文提問,例如 `{example}`。{zh_names}\n\
+             The transcripts are in Chinese: ask in Chinese (Traditional or Simplified), \
+             e.g. `{example}`, with speakers' names in Chinese characters.{en_names}"
+        )
+    } else {
+        "提示 · Tips:少用幾個字詞、換一位講者,或用 `/speaker` 看看某位講者談了什麼。\n\
+         Use fewer words, try another speaker, or see `/speaker`."
+            .to_owned()
+    }
+}
+
+/// As [`answer`], with the archive's speakers to suggest when a question
+/// in English finds nothing.
+pub fn answer_with_speakers(a: &Answer, offset: usize, speakers: &[String]) -> Reply {
     let title = truncate(&a.query, limits::EMBED_TITLE);
     if a.hits.is_empty() {
         let who = a
@@ -169,15 +223,14 @@ pub fn answer(a: &Answer, offset: usize) -> Reply {
             .as_deref()
             .map(|s| format!("（講者:{s}）"))
             .unwrap_or_default();
+        let hint = no_hits_hint(&a.query, speakers);
         let description = format!(
-            "逐字稿裡找不到回答這個問題的段落{who}。\nThe transcripts do not cover this.\n\n\
-             提示 · Tips:少用幾個字詞、換一位講者,或用 `/speaker` 看看某位講者談了什麼。\n\
-             Use fewer words, try another speaker, or see `/speaker`."
+            "逐字稿裡找不到回答這個問題的段落{who}。\nThe transcripts do not cover this.\n\n{hint}"
         );
         return Reply {
             embeds: vec![Embed {
                 title: Some(title),
-                description: Some(description),
+                description: Some(truncate(&description, limits::EMBED_DESCRIPTION)),
                 color: Some(COLOR_NONE),
                 ..Embed::default()
             }],
@@ -324,8 +377,14 @@ pub fn transcripts(list: &[TranscriptInfo], public_url: &str) -> Reply {
                 .map(|(n, c)| format!("{n}({c})"))
                 .collect::<Vec<_>>()
                 .join("、");
+            // No date and no place: no empty line (and no dangling colon).
+            let when = if when.is_empty() {
+                String::new()
+            } else {
+                format!("{when}\n")
+            };
             let value = format!(
-                "{when}\n講者 · Speakers: {who}\n{} 輪 · [閱讀全文]({base}/t/{})",
+                "{when}講者 · Speakers: {who}\n{} 輪 · [閱讀全文]({base}/t/{})",
                 t.turns, t.meta.id
             );
             Field {
@@ -406,26 +465,63 @@ pub fn notice(title: &str, body: &str) -> Reply {
     }
 }
 
-/// The reply as plain text, as it reads in Discord (console and CLI output).
+/// Takes Discord's markdown escapes (`\\(`, `\\*`) back out: plain text
+/// shows the characters as written. Bold markers stay as emphasis.
+pub fn unescape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(&next) = chars.peek() {
+                if next.is_ascii_punctuation() {
+                    out.push(next);
+                    chars.next();
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The reply as plain text, as it reads in Discord but without Discord's
+/// markdown escapes (command line output); paging is `--offset N`.
 pub fn to_text(r: &Reply) -> String {
+    render_text(r, |offset| format!("(more: --offset {offset})\n"))
+}
+
+/// As [`to_text`], for the console, where the next page is `/more`.
+pub fn to_console_text(r: &Reply) -> String {
+    render_text(r, |offset| format!("(more: /more shows the next quotes, from {})\n", offset + 1))
+}
+
+fn render_text(r: &Reply, more: impl Fn(usize) -> String) -> String {
     let mut out = String::new();
     if let Some(c) = &r.content {
-        out.push_str(c);
+        out.push_str(&unescape_markdown(c));
         out.push('\n');
     }
     for e in &r.embeds {
         if let Some(t) = &e.title {
-            out.push_str(&format!("== {t} ==\n"));
+            out.push_str(&format!("== {} ==\n", unescape_markdown(t)));
         }
         if let Some(a) = &e.author {
-            out.push_str(&format!("[{a}]\n"));
+            out.push_str(&format!("[{}]\n", unescape_markdown(a)));
         }
         if let Some(d) = &e.description {
-            out.push_str(d);
+            out.push_str(&unescape_markdown(d));
             out.push('\n');
         }
         for f in &e.fields {
-            out.push_str(&format!("{}: {}\n", f.name, f.value));
+            let value = unescape_markdown(&f.value);
+            // A value of several lines starts on its own line, so no name
+            // ends in a dangling colon.
+            if value.contains('\n') {
+                out.push_str(&format!("{}\n  {}\n", f.name, value.replace('\n', "\n  ")));
+            } else {
+                out.push_str(&format!("{}: {value}\n", f.name));
+            }
         }
         if let Some(f) = &e.footer {
             out.push_str(&format!("-- {f}\n"));
@@ -433,7 +529,7 @@ pub fn to_text(r: &Reply) -> String {
         out.push('\n');
     }
     if let Some(m) = &r.more {
-        out.push_str(&format!("(more: offset {})\n", m.offset));
+        out.push_str(&more(m.offset));
     }
     out
 }

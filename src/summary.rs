@@ -298,7 +298,7 @@ pub fn speaker(
                 transcript: p.transcript.clone(),
                 turn: p.turn,
                 text: text.to_owned(),
-                link: link(&opts.public_url, &p.transcript, p.turn, text),
+                link: link(&opts.public_url, &p.transcript, p.turn, p.paragraph, text),
             }
         })
         .collect();
