@@ -856,9 +856,10 @@ pub fn link(public_url: &str, transcript: &str, turn: u64, paragraph: u64, text:
     }
     let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
     let whole = fragment_piece(text, false);
+    let short = text.trim().chars().count() <= FRAGMENT_MAX;
     let directive = if whole.is_empty() {
         String::new()
-    } else if tail >= parts.len() || whole.chars().count() <= FRAGMENT_MAX {
+    } else if tail >= parts.len() || short {
         // One piece: the quote is short, or one clause.
         encode(&whole)
     } else {
