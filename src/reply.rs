@@ -309,12 +309,33 @@ pub fn summary(s: &SpeakerSummary) -> Reply {
             value: s.turns.to_string(),
             inline: true,
         },
-        Field {
-            name: "佔全部發言 · Share".into(),
+    ];
+    // Share of each transcript's talk: one line per transcript.
+    if s.transcripts.len() > 1 {
+        let lines: Vec<String> = s
+            .transcripts
+            .iter()
+            .map(|t| {
+                format!(
+                    "{:.0}% · {} 輪 · {}",
+                    t.share * 100.0,
+                    t.turns,
+                    escape_markdown(&truncate(&t.title, 60))
+                )
+            })
+            .collect();
+        fields.push(Field {
+            name: "佔該場發言 · Share per transcript".into(),
+            value: truncate(&lines.join("\n"), limits::FIELD_VALUE),
+            inline: false,
+        });
+    } else {
+        fields.push(Field {
+            name: "佔該場發言 · Share".into(),
             value: format!("{:.0}%", s.share * 100.0),
             inline: true,
-        },
-    ];
+        });
+    }
     if !s.aliases.is_empty() {
         fields.push(Field {
             name: "別名 · Aliases".into(),
@@ -337,8 +358,15 @@ pub fn summary(s: &SpeakerSummary) -> Reply {
         let room = limits::FIELD_VALUE
             .saturating_sub(link.chars().count() + 4)
             .max(40);
+        let name = if s.moderator {
+            format!("提問 · Question {}", i + 1)
+        } else if q.closing {
+            format!("結語 · Closing statement (quote {})", i + 1)
+        } else {
+            format!("引文 · Quote {}", i + 1)
+        };
         fields.push(Field {
-            name: format!("引文 · Quote {}", i + 1),
+            name,
             value: format!(
                 "「{}」{link}",
                 escape_markdown(&truncate(&q.text, room / 2))
