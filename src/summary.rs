@@ -269,9 +269,11 @@ fn close_matches(loaded: &Loaded, typed: &str) -> Vec<usize> {
             .chain(e.pinyin.iter())
             .map(|k| fold_str(k).split_whitespace().collect::<String>());
         let mut best = usize::MAX;
-        for k in keys {
+        for (n, k) in keys.enumerate() {
+            // Two characters in common, or the name's surname.
             let shared = k.chars().filter(|c| han.contains(c)).count();
-            if shared > 0 {
+            let surname = n == 0 && k.chars().next() == typed.chars().next();
+            if shared >= 2 || (shared == 1 && surname) {
                 best = best.min(k.chars().count().saturating_sub(shared));
                 continue;
             }
