@@ -197,10 +197,9 @@ fn no_hits_hint(query: &str, speakers: &[String]) -> String {
                 format!(" Speakers: {}.", names.join(", ")),
             )
         };
-        let example = names.first().map_or_else(
-            || "人才".to_owned(),
-            |n| format!("{n}怎麼看人才?"),
-        );
+        let example = names
+            .first()
+            .map_or_else(|| "人才".to_owned(), |n| format!("{n}怎麼看人才?"));
         format!(
             "逐字稿是中文的,請用中文提問,例如 `{example}`。{zh_names}\n\
              The transcripts are in Chinese: ask in Chinese (Traditional or Simplified), \
@@ -303,13 +302,11 @@ pub fn summary(s: &SpeakerSummary) -> Reply {
         Some(r) => format!("{} · {r}", s.speaker),
         None => s.speaker.clone(),
     };
-    let mut fields = vec![
-        Field {
-            name: "發言 · Turns".into(),
-            value: s.turns.to_string(),
-            inline: true,
-        },
-    ];
+    let mut fields = vec![Field {
+        name: "發言 · Turns".into(),
+        value: s.turns.to_string(),
+        inline: true,
+    }];
     // Share of each transcript's talk: one line per transcript.
     if s.transcripts.len() > 1 {
         let lines: Vec<String> = s
@@ -521,7 +518,9 @@ pub fn to_text(r: &Reply) -> String {
 
 /// As [`to_text`], for the console, where the next page is `/more`.
 pub fn to_console_text(r: &Reply) -> String {
-    render_text(r, |offset| format!("(more: /more shows the next quotes, from {})\n", offset + 1))
+    render_text(r, |offset| {
+        format!("(more: /more shows the next quotes, from {})\n", offset + 1)
+    })
 }
 
 fn render_text(r: &Reply, more: impl Fn(usize) -> String) -> String {

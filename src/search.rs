@@ -636,7 +636,13 @@ fn ask_with(
         .skip(q.offset)
         .take(limit)
         .map(|(score, highlights, p)| Hit {
-            link: link(&opts.public_url, &p.transcript, p.turn, p.paragraph, &p.text),
+            link: link(
+                &opts.public_url,
+                &p.transcript,
+                p.turn,
+                p.paragraph,
+                &p.text,
+            ),
             transcript: p.transcript,
             turn: p.turn,
             paragraph: p.paragraph,
@@ -833,7 +839,10 @@ pub fn link(public_url: &str, transcript: &str, turn: u64, paragraph: u64, text:
     };
     let parts = clauses(text);
     let span = |range: std::ops::Range<usize>| -> &str {
-        match (parts.get(range.start), range.end.checked_sub(1).and_then(|e| parts.get(e))) {
+        match (
+            parts.get(range.start),
+            range.end.checked_sub(1).and_then(|e| parts.get(e)),
+        ) {
             (Some(first), Some(last)) if range.start < range.end => {
                 // Clauses are slices of `text`: the span between them, verbatim.
                 let start = first.as_ptr() as usize - text.as_ptr() as usize;
@@ -913,9 +922,13 @@ mod tests {
         let pieces = directive(&l);
         assert_eq!(pieces.len(), 2, "{pieces:?}");
         assert!(long.starts_with(&pieces[0]), "{pieces:?}");
-        assert!(long.trim_end_matches('。').ends_with(&pieces[1]), "{pieces:?}");
-        assert!(pieces.iter().all(|p| (FRAGMENT_MIN..=FRAGMENT_MAX)
-            .contains(&p.chars().count())));
+        assert!(
+            long.trim_end_matches('。').ends_with(&pieces[1]),
+            "{pieces:?}"
+        );
+        assert!(pieces
+            .iter()
+            .all(|p| (FRAGMENT_MIN..=FRAGMENT_MAX).contains(&p.chars().count())));
         assert_eq!(pieces[0], "金融業對營銷新技術很敏感");
         assert_eq!(pieces[1], "所以我們要堅持下去,不忘初心");
 

@@ -105,10 +105,9 @@ fn name_problem_text(name: &str, known: &[String], problem: NameProblem) -> Stri
             "{name:?} fits several speakers: {}; give one of these names",
             list(known)
         ),
-        NameProblem::Unknown { close: true } => format!(
-            "unknown speaker {name:?}; did you mean: {}?",
-            list(known)
-        ),
+        NameProblem::Unknown { close: true } => {
+            format!("unknown speaker {name:?}; did you mean: {}?", list(known))
+        }
         NameProblem::Unknown { close: false } => {
             format!("unknown speaker {name:?}; known speakers: {}", list(known))
         }
@@ -437,7 +436,11 @@ pub fn speaker(
     let share = shares
         .iter()
         .zip(entry.transcripts.iter())
-        .max_by(|a, b| a.0.turns.cmp(&b.0.turns).then(b.0.share.total_cmp(&a.0.share).reverse()))
+        .max_by(|a, b| {
+            a.0.turns
+                .cmp(&b.0.turns)
+                .then(b.0.share.total_cmp(&a.0.share).reverse())
+        })
         .map_or(0.0, |(s, _)| s.share);
 
     let keywords = keywords(loaded, &passages, &others, &closing_turns)?;
@@ -608,7 +611,9 @@ fn choose_quotes(
             ranks[i] * (1.0 + 0.25 * hits as f32)
         })
         .collect();
-    let want = MAX_QUOTES.min(units.len() + pinned.len()).max(MIN_QUOTES.min(units.len() + pinned.len()));
+    let want = MAX_QUOTES
+        .min(units.len() + pinned.len())
+        .max(MIN_QUOTES.min(units.len() + pinned.len()));
     let mut chosen: Vec<Unit> = pinned;
     chosen.truncate(want);
     let mut taken: Vec<usize> = Vec::new();
@@ -624,7 +629,10 @@ fn choose_quotes(
             .min_by(|&a, &b| {
                 let turn_count = |i: usize| {
                     let p = &passages[units[i].passage];
-                    per_turn.get(&(p.transcript.clone(), p.turn)).copied().unwrap_or(0)
+                    per_turn
+                        .get(&(p.transcript.clone(), p.turn))
+                        .copied()
+                        .unwrap_or(0)
                 };
                 turn_count(a)
                     .cmp(&turn_count(b))

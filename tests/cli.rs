@@ -190,8 +190,15 @@ fn ask_pages_with_offset_and_refuses_limits_out_of_range() {
     let first = first["hits"].as_array().unwrap().clone();
     assert_eq!(first.len(), 2);
     // Options after the question are options, not words of it.
-    let out = forumbot(data.path(), &["ask", "--json", q, "--offset", "1", "--limit", "2"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = forumbot(
+        data.path(),
+        &["ask", "--json", q, "--offset", "1", "--limit", "2"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["query"], q);
     let paged = v["hits"].as_array().unwrap();
@@ -219,7 +226,11 @@ fn ask_pages_with_offset_and_refuses_limits_out_of_range() {
     }
     // A question that starts with a dash goes after `--`.
     let out = forumbot(data.path(), &["ask", "--json", "--", "-念力"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["query"], "-念力");
 }
@@ -227,7 +238,10 @@ fn ask_pages_with_offset_and_refuses_limits_out_of_range() {
 #[test]
 fn an_english_question_that_finds_nothing_suggests_asking_in_chinese() {
     let data = data_copy();
-    let out = forumbot(data.path(), &["ask", "what did they say about quantum computing"]);
+    let out = forumbot(
+        data.path(),
+        &["ask", "what did they say about quantum computing"],
+    );
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("The transcripts are in Chinese"), "{text}");
@@ -273,7 +287,10 @@ fn transcripts_without_date_or_place_print_no_dangling_colon() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("小論壇"), "{text}");
     for line in text.lines() {
-        assert!(!line.trim_end().ends_with(':'), "dangling colon: {line:?}\n{text}");
+        assert!(
+            !line.trim_end().ends_with(':'),
+            "dangling colon: {line:?}\n{text}"
+        );
     }
     assert!(!text.contains("\\("), "no Discord escapes: {text}");
 }
@@ -296,7 +313,13 @@ fn log_lines_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
     assert!(stderr.contains("DEBUG"), "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr}");
     // The refusal is reported once, as a warning.
-    assert_eq!(stderr.matches("warning: serving the previous index").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("warning: serving the previous index")
+            .count(),
+        1,
+        "{stderr}"
+    );
     assert_eq!(stderr.matches("WARN").count(), 0, "{stderr}");
 }
 

@@ -128,7 +128,11 @@ fn the_console_answers_every_command_and_survives_errors() {
     );
     // Help is printed once, and the console shows no Discord markdown
     // escapes or Discord-only wording.
-    assert_eq!(out.matches("== forumbot · 說明 · Help ==").count(), 1, "{out}");
+    assert_eq!(
+        out.matches("== forumbot · 說明 · Help ==").count(),
+        1,
+        "{out}"
+    );
     assert!(!out.contains("**/ask**"), "{out}");
     for escape in ["\\(", "\\)", "\\-", "\\*", "\\_"] {
         assert!(!out.contains(escape), "{escape} in:\n{out}");
@@ -196,8 +200,5 @@ fn the_console_adds_a_transcript_file() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     // Saved under a name derived from the file name given.
-    assert!(
-        saved.iter().any(|n| n == "qu-kuai-lian.txt"),
-        "{saved:?}"
-    );
+    assert!(saved.iter().any(|n| n == "qu-kuai-lian.txt"), "{saved:?}");
 }

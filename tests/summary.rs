@@ -49,7 +49,8 @@ fn quotes_spread_over_turns_are_complete_and_include_the_closing_statement() {
         .map(|p| p.turn)
         .max()
         .unwrap();
-    let source = std::fs::read_to_string(dir.path().join(format!("transcripts/{BUNDLED}.txt"))).unwrap();
+    let source =
+        std::fs::read_to_string(dir.path().join(format!("transcripts/{BUNDLED}.txt"))).unwrap();
     for name in PANEL {
         let s = summarise(&e, name);
         assert!(!s.moderator, "{name}");
@@ -74,10 +75,22 @@ fn quotes_spread_over_turns_are_complete_and_include_the_closing_statement() {
             );
             let p = ps
                 .iter()
-                .find(|p| p.turn == q.turn && p.paragraph == q.paragraph && p.text.contains(&q.text))
-                .unwrap_or_else(|| panic!("{name}: quote not in turn {} paragraph {}", q.turn, q.paragraph));
+                .find(|p| {
+                    p.turn == q.turn && p.paragraph == q.paragraph && p.text.contains(&q.text)
+                })
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{name}: quote not in turn {} paragraph {}",
+                        q.turn, q.paragraph
+                    )
+                });
             assert_eq!(p.speaker.as_deref(), Some(name));
-            assert!(q.link.contains(&format!("#turn-{}-p{}:~:text=", q.turn, q.paragraph)), "{}", q.link);
+            assert!(
+                q.link
+                    .contains(&format!("#turn-{}-p{}:~:text=", q.turn, q.paragraph)),
+                "{}",
+                q.link
+            );
         }
         // The closing statement: the speaker's last turn, which comes after
         // the moderator's last question, quoted and marked.
@@ -105,7 +118,11 @@ fn keywords_set_each_speaker_apart() {
     }
     // No word leads every list, and no word is in every list.
     let leads: HashSet<&str> = all.iter().map(|s| s.keywords[0].as_str()).collect();
-    assert_eq!(leads.len(), all.len(), "the same word leads two lists: {leads:?}");
+    assert_eq!(
+        leads.len(),
+        all.len(),
+        "the same word leads two lists: {leads:?}"
+    );
     for k in &all[0].keywords {
         assert!(
             !all.iter().all(|s| s.keywords.contains(k)),
@@ -133,7 +150,11 @@ fn keywords_set_each_speaker_apart() {
     // Each panellist's keywords hold words of their closing statement.
     for s in all.iter().filter(|s| !s.moderator) {
         let closing = &s.quotes.iter().find(|q| q.closing).unwrap().text;
-        let from_closing = s.keywords.iter().filter(|k| closing.contains(k.as_str())).count();
+        let from_closing = s
+            .keywords
+            .iter()
+            .filter(|k| closing.contains(k.as_str()))
+            .count();
         assert!(
             from_closing >= 2,
             "{}: {:?} has {from_closing} words of {closing}",
@@ -158,13 +179,19 @@ fn the_moderator_is_summarised_by_the_questions_he_asked() {
     for q in &s.quotes {
         assert!(ends_in_question(&q.text), "not a question: {}", q.text);
         assert!(turns.insert(q.turn), "two questions from turn {}", q.turn);
-        assert!(q.link.contains(&format!("#turn-{}-p", q.turn)), "{}", q.link);
+        assert!(
+            q.link.contains(&format!("#turn-{}-p", q.turn)),
+            "{}",
+            q.link
+        );
     }
 }
 
 const PAIR: &str = "雙人對談\n\n甲:我們談談區塊鏈在跨境結算中的應用,這是今天的主題。\n\n陳大文:跨境結算的成本很高,區塊鏈可以降低成本。\n\n甲:監管沙盒也值得一試。\n\n陳大文:謝謝。\n";
-const PAIR_SIDECAR: &str = "id = \"pair\"\n[[speakers]]\nname = \"甲\"\n[[speakers]]\nname = \"陳大文\"\n";
-const SECOND: &str = "第二場\n\n甲:數字人民幣的試點進展很快。\n\n丙:我同意。\n\n甲:謝謝大家。\n\n丙:謝謝。\n";
+const PAIR_SIDECAR: &str =
+    "id = \"pair\"\n[[speakers]]\nname = \"甲\"\n[[speakers]]\nname = \"陳大文\"\n";
+const SECOND: &str =
+    "第二場\n\n甲:數字人民幣的試點進展很快。\n\n丙:我同意。\n\n甲:謝謝大家。\n\n丙:謝謝。\n";
 
 #[test]
 fn shares_are_per_transcript_and_names_resolve_from_parts() {
@@ -191,18 +218,18 @@ fn shares_are_per_transcript_and_names_resolve_from_parts() {
     assert_eq!(summarise(&e, "伊麗").speaker, "周伊麗");
     // One that fits several lists them to pick from (in either script).
     for several in ["陳", "chen"] {
-    match summary::speaker(&e.snapshot(), e.options(), several) {
-        Err(err @ SummaryError::UnknownSpeaker { .. }) => {
-            let SummaryError::UnknownSpeaker { known, problem, .. } = &err else {
-                unreachable!()
-            };
-            assert_eq!(*problem, NameProblem::Several);
-            assert!(known.iter().any(|k| k.starts_with("陳慧菱")), "{known:?}");
-            assert!(known.iter().any(|k| k.starts_with("陳大文")), "{known:?}");
-            assert!(err.to_string().contains("several"), "{err}");
+        match summary::speaker(&e.snapshot(), e.options(), several) {
+            Err(err @ SummaryError::UnknownSpeaker { .. }) => {
+                let SummaryError::UnknownSpeaker { known, problem, .. } = &err else {
+                    unreachable!()
+                };
+                assert_eq!(*problem, NameProblem::Several);
+                assert!(known.iter().any(|k| k.starts_with("陳慧菱")), "{known:?}");
+                assert!(known.iter().any(|k| k.starts_with("陳大文")), "{known:?}");
+                assert!(err.to_string().contains("several"), "{err}");
+            }
+            other => panic!("{several} should fit two speakers: {other:?}"),
         }
-        other => panic!("{several} should fit two speakers: {other:?}"),
-    }
     }
     // An unknown name lists close matches, not everybody.
     match summary::speaker(&e.snapshot(), e.options(), "陳惠玲") {

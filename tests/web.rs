@@ -171,7 +171,10 @@ async fn check_hit_link(app: &App, question: &str, hit: &forumbot::Hit) {
     assert!(kind.starts_with("text/html"), "{question}: {kind}");
     let paragraph = element_by_id(&page, anchor)
         .unwrap_or_else(|| panic!("{question}: no element {anchor} on {url}"));
-    assert!(paragraph.starts_with("<p "), "{question}: {anchor} is not a paragraph");
+    assert!(
+        paragraph.starts_with("<p "),
+        "{question}: {anchor} is not a paragraph"
+    );
     assert!(
         paragraph.contains(&escaped(&hit.text)),
         "{question}: {anchor} lacks the quote {:?}",
@@ -181,21 +184,34 @@ async fn check_hit_link(app: &App, question: &str, hit: &forumbot::Hit) {
     assert!(seen.contains(&hit.text), "{question}: {anchor} text");
     // The paragraph is inside its turn, under the speaker's header.
     let turn = element_by_id(&page, &format!("turn-{}", hit.turn)).unwrap();
-    assert!(turn.contains(paragraph), "{question}: {anchor} outside its turn");
+    assert!(
+        turn.contains(paragraph),
+        "{question}: {anchor} outside its turn"
+    );
     let header = &turn[..turn.find("</h3>").unwrap()];
     let who = hit.speaker.as_deref().unwrap_or("前言");
     assert!(text_of(header).contains(who), "{question}: header {header}");
 
-    assert!(!directive.is_empty(), "{question}: {link} has no text fragment");
+    assert!(
+        !directive.is_empty(),
+        "{question}: {link} has no text fragment"
+    );
     let pieces: Vec<String> = directive
         .split(',')
         .map(|p| percent_decode_str(p).decode_utf8().unwrap().into_owned())
         .collect();
     assert!(pieces.len() <= 2, "{question}: {link}");
-    let start = seen
-        .find(pieces[0].as_str())
-        .unwrap_or_else(|| panic!("{question}: {anchor} lacks the fragment start {:?}", pieces[0]));
-    assert!(hit.text.starts_with(pieces[0].as_str()), "{question}: start {:?}", pieces[0]);
+    let start = seen.find(pieces[0].as_str()).unwrap_or_else(|| {
+        panic!(
+            "{question}: {anchor} lacks the fragment start {:?}",
+            pieces[0]
+        )
+    });
+    assert!(
+        hit.text.starts_with(pieces[0].as_str()),
+        "{question}: start {:?}",
+        pieces[0]
+    );
     if let Some(end) = pieces.get(1) {
         assert!(
             seen[start + pieces[0].len()..].contains(end.as_str()),

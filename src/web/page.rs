@@ -493,8 +493,14 @@ mod tests {
             passage(1, 2, 4, "Yes."),
         ];
         let html = transcript(&info(None), &ps);
-        assert!(html.contains("<p id=\"turn-1-p1\">第一句。第二句。</p>"), "{html}");
-        assert!(html.contains("<p id=\"turn-1-p2\">Really? Yes.</p>"), "{html}");
+        assert!(
+            html.contains("<p id=\"turn-1-p1\">第一句。第二句。</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p id=\"turn-1-p2\">Really? Yes.</p>"),
+            "{html}"
+        );
         assert!(html.contains("<section class=\"turn intro\" id=\"turn-0\">"));
         assert!(html.contains("<section class=\"turn\" id=\"turn-1\">"));
         assert_eq!(html.matches("<section").count(), 2);
@@ -512,7 +518,10 @@ mod tests {
         for p in 1..=9 {
             let id = format!("id=\"turn-12-p{p}\"");
             assert_eq!(html.matches(&id).count(), 1, "{id}");
-            assert!(section.contains(&format!("<p {id}>第{p}段。</p>")), "{section}");
+            assert!(
+                section.contains(&format!("<p {id}>第{p}段。</p>")),
+                "{section}"
+            );
         }
         // The speaker's header opens the section and is sticky, so it stays
         // on screen whichever paragraph a link scrolls to.
@@ -521,7 +530,10 @@ mod tests {
         assert!(section.find("<p ").unwrap() > header);
         let who_rule = CSS.lines().find(|l| l.starts_with(".who{")).unwrap();
         assert!(who_rule.contains("position:sticky") && who_rule.contains("top:0"));
-        assert!(who_rule.contains("background:"), "sticky text needs a background");
+        assert!(
+            who_rule.contains("background:"),
+            "sticky text needs a background"
+        );
     }
 
     #[test]
