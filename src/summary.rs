@@ -330,7 +330,7 @@ fn sentences(text: &str) -> Vec<std::ops::Range<usize>> {
 
 fn is_question(sentence: &str) -> bool {
     sentence
-        .trim_end_matches(|c: char| matches!(c, '」' | '』' | '”' | '’' | '"' | ')' | '\u{ff09}'))
+        .trim_end_matches(['」', '』', '”', '’', '"', ')', '\u{ff09}'])
         .ends_with(['?', '\u{ff1f}'])
 }
 
