@@ -358,7 +358,7 @@ pub fn summary(s: &SpeakerSummary) -> Reply {
         let name = if s.moderator {
             format!("提問 · Question {}", i + 1)
         } else if q.closing {
-            format!("結語 · Closing statement (quote {})", i + 1)
+            format!("引文 · Quote {} · 結語 · closing statement", i + 1)
         } else {
             format!("引文 · Quote {}", i + 1)
         };
