@@ -220,6 +220,10 @@ pub fn checked_limit(limit: Option<usize>, settings: &Settings) -> Result<usize,
     }
 }
 
+/// Most quotes `--offset` may skip: paging past this is not reading, and
+/// the engine fetches offset + limit candidates.
+pub const MAX_OFFSET: usize = 1000;
+
 /// Runs a one-shot subcommand.
 pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
     match command {
@@ -231,6 +235,11 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
             question,
         } => {
             let limit = checked_limit(limit, settings)?;
+            if offset > MAX_OFFSET {
+                return Err(CliError::User(format!(
+                    "--offset {offset} is out of range: give a number from 0 to {MAX_OFFSET}"
+                )));
+            }
             let engine = open_engine(settings)?;
             let q = Question {
                 text: question.join(" "),

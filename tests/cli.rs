@@ -215,6 +215,9 @@ fn ask_pages_with_offset_and_refuses_limits_out_of_range() {
         assert!(stderr.contains("from 1 to 10"), "--limit {limit}: {stderr}");
         assert!(out.stdout.is_empty());
     }
+    let out = forumbot(data.path(), &["ask", "--offset", "18446744073709551615", q]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("from 0 to 1000"));
     // An unknown option is an error, before or after the question.
     for args in [
         vec!["ask", "--ofset", "3", "創新"],

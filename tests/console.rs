@@ -70,6 +70,7 @@ fn the_console_answers_every_command_and_survives_errors() {
         "/help\n\
          /ask 郭慶怎麼看人才?\n\
          /ask --speaker 王小明 人才\n\
+         /ask --limit 50 人才\n\
          /speaker Guo Qing\n\
          /transcripts\n\
          /reindex {missing}\n\
@@ -100,6 +101,8 @@ fn the_console_answers_every_command_and_survives_errors() {
             &link,
             // unknown speaker
             "unknown speaker \"王小明\"; known speakers: 唐文, 郭慶, 周伊麗, 陳慧菱",
+            // a limit out of range is refused with the range
+            "--limit 50 is out of range: give a number from 1 to 10",
             // /speaker
             "== 郭慶 · 中國民生銀行北京分行科技部兼數據應用部總經理 ==",
             "發言 · Turns: 5",
