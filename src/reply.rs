@@ -652,4 +652,64 @@ mod tests {
         assert!(!text.contains('>'));
         assert!(r.more.is_none());
     }
+
+    #[test]
+    fn plain_text_has_no_discord_escapes_and_no_dangling_colons() {
+        for raw in ["賦能(empower)", "a\\(b", "*粗*_斜_ `code` #1 -2 <x> @y [z]"] {
+            assert_eq!(unescape_markdown(&escape_markdown(raw)), raw);
+        }
+        let r = Reply {
+            embeds: vec![Embed {
+                description: Some(escape_markdown("\u{8ce6}能(賦能)")),
+                fields: vec![
+                    Field {
+                        name: "標題".into(),
+                        value: "講者 · Speakers: 甲\n2 輪".into(),
+                        inline: false,
+                    },
+                    Field {
+                        name: "發言 · Turns".into(),
+                        value: "5".into(),
+                        inline: true,
+                    },
+                ],
+                ..Embed::default()
+            }],
+            more: Some(More { offset: 3 }),
+            ..Reply::default()
+        };
+        let text = to_text(&r);
+        assert!(
+            text.contains("賦能(賦能)") && !text.contains('\\'),
+            "{text}"
+        );
+        assert!(
+            text.contains("標題\n  講者 · Speakers: 甲\n  2 輪"),
+            "{text}"
+        );
+        assert!(text.contains("發言 · Turns: 5"), "{text}");
+        assert!(text.lines().all(|l| !l.trim_end().ends_with(':')), "{text}");
+        assert!(text.contains("(more: --offset 3)"), "{text}");
+        assert!(to_console_text(&r).contains("/more"));
+    }
+
+    #[test]
+    fn english_questions_that_find_nothing_are_told_to_ask_in_chinese() {
+        assert!(is_latin_question("what about quantum computing?"));
+        assert!(is_latin_question("Zhōu Yīlì"));
+        assert!(!is_latin_question("郭慶 talent"));
+        assert!(!is_latin_question("2024?"));
+        let a = Answer {
+            query: "what did they say about blockchain".into(),
+            speaker: None,
+            hits: vec![],
+            total: 0,
+            terms: vec![],
+        };
+        let names = vec!["郭慶".to_owned(), "陳慧菱".to_owned()];
+        let text = to_text(&answer_with_speakers(&a, 0, &names));
+        assert!(text.contains("The transcripts are in Chinese"), "{text}");
+        assert!(text.contains("郭慶") && text.contains("陳慧菱"), "{text}");
+        assert!(!text.contains("fewer words"), "{text}");
+    }
 }
