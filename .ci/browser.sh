@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Opens the link of a real answer in headless Chromium and checks what a
-# person would see: the page loads, the turn the link names (`#turn-N`) is in
-# the DOM holding the quote, it is (or holds) the `:target` and is highlighted, it is scrolled
-# into the viewport, and a screenshot shows the highlight.
+# person would see: the page loads, the paragraph the link names
+# (`#turn-N-pP`) is in the DOM holding the quote, it is the `:target` and
+# its turn is highlighted, it is scrolled into the viewport, the turn's
+# sticky header (the speaker's name) is on screen with it, and a screenshot
+# shows the highlight.
 #
 # Chromium is installed from Debian when missing; the script skips (exit 0,
 # with the reason) only when that is impossible. Everything else that goes
@@ -17,14 +19,16 @@
 #
 # Environment: FORUMBOT_BIN (binary to use), QUESTION (question whose first
 # hit is opened), SCREENSHOT (where to keep the screenshot; default: a temp
-# file), KEEP=1 (keep the work directory).
+# file), WIDTH / HEIGHT (viewport, default 900×1200), MOBILE=1 (emulate a
+# phone; e.g. WIDTH=390 HEIGHT=844 MOBILE=1), KEEP=1 (keep the work directory).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 QUESTION=${QUESTION:-周伊麗怎麼看客服中心?}
-WIDTH=900
-HEIGHT=1200
+WIDTH=${WIDTH:-900}
+HEIGHT=${HEIGHT:-1200}
+MOBILE=${MOBILE:-0}
 if [ -n "${SCREENSHOT:-}" ]; then
     case $SCREENSHOT in /*) ;; *) SCREENSHOT=$ROOT/$SCREENSHOT ;; esac
 fi
@@ -151,9 +155,9 @@ messages ended by NUL): opens the link, waits until the linked turn is the
 checks that its pixels show the :target highlight."""
 import base64, json, os, subprocess, sys, time, zlib
 
-chrome, link, turn, quote, shot, width, height, profile = sys.argv[1:9]
-turn, width, height = int(turn), int(width), int(height)
-flags = sys.argv[9:]
+chrome, link, turn, quote, shot, width, height, profile, mobile, speaker = sys.argv[1:11]
+turn, width, height, mobile = int(turn), int(width), int(height), mobile == "1"
+flags = sys.argv[11:]
 HIGHLIGHT = (0xFF, 0xF3, 0xBF)  # --target in src/web/page.rs
 
 to_chrome_r, to_chrome_w = os.pipe()
@@ -220,7 +224,13 @@ PROBE = """(() => {
   const turn = t && t.closest('.turn');
   // With a text fragment Chromium targets the element holding the text (the
   // <p>), with a plain #turn-N the turn itself: either way, the turn.
+  const who = e.querySelector('.who');
+  const w = who.getBoundingClientRect();
+  const tr = t ? t.getBoundingClientRect() : null;
   return {found: true, target: turn ? turn.id : null, targetTag: t ? t.tagName : null,
+          targetId: t ? t.id : null,
+          targetTop: tr ? tr.top : null, targetBottom: tr ? tr.bottom : null,
+          whoTop: w.top, whoBottom: w.bottom, who: who.textContent,
           top: r.top, bottom: r.bottom,
           viewport: innerHeight, scrollY: scrollY,
           background: getComputedStyle(e).backgroundColor,
@@ -264,7 +274,7 @@ try:
     session = call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
     call("Page.enable", session)
     call("Emulation.setDeviceMetricsOverride", session, width=width, height=height,
-         deviceScaleFactor=1, mobile=False)
+         deviceScaleFactor=1, mobile=mobile)
     call("Page.navigate", session, url=link)
     wait_event("Page.loadEventFired", session, 30)
     # Scrolling to a fragment happens after load; give it a moment to settle.
@@ -289,6 +299,15 @@ try:
                          % (turn, state["top"], state["viewport"]))
     if state["scrollY"] <= 0 and state["top"] > state["viewport"] / 2:
         raise SystemExit("the page did not scroll to turn-%d" % turn)
+    # The link names the paragraph: it is the :target, and on screen.
+    if not (state["targetTag"] == "P" and (state["targetId"] or "").startswith("turn-%d-p" % turn)):
+        raise SystemExit("the :target is %r, not a paragraph of turn-%d" % (state["targetId"], turn))
+    if not (state["targetTop"] < state["viewport"] and state["targetBottom"] > 0):
+        raise SystemExit("the targeted paragraph is not in view")
+    # Whoever is speaking stays visible: the sticky header is on screen.
+    if not (state["whoTop"] >= -1 and state["whoBottom"] <= state["viewport"] and speaker in state["who"]):
+        raise SystemExit("the speaker's header is not on screen (top %s, bottom %s, %r)"
+                         % (state["whoTop"], state["whoBottom"], state["who"]))
     png = base64.b64decode(call("Page.captureScreenshot", session, format="png")["data"])
     with open(shot, "wb") as f:
         f.write(png)
@@ -312,7 +331,8 @@ finally:
         proc.kill()
 PY
 QUOTE=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["hits"][0]["text"])' "$WORK/answer.json")
+SPEAKER=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["hits"][0]["speaker"] or "")' "$WORK/answer.json")
 timeout 90 "$PYTHON" "$WORK/cdp.py" "$CHROME" "$LINK" "$TURN" "$QUOTE" "$SHOT" "$WIDTH" "$HEIGHT" \
-    "$(mktemp -d -p "$WORK")" "${CHROME_FLAGS[@]}" || fail "the linked turn is not shown as targeted"
+    "$(mktemp -d -p "$WORK")" "$MOBILE" "$SPEAKER" "${CHROME_FLAGS[@]}" || fail "the linked turn is not shown as targeted"
 [ "$SHOT" = "$WORK/screenshot.png" ] || echo "browser: screenshot kept at $SHOT"
 echo "browser: OK"

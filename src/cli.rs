@@ -67,18 +67,25 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Ask a question; prints the best quotes (builds the index on first use).
+    ///
+    /// Options may come before or after the question; a question that starts
+    /// with a dash goes after `--` (`forumbot ask -- -5% 利率`).
     Ask {
         /// Only quotes of this speaker (name, alias or pinyin).
         #[arg(long)]
         speaker: Option<String>,
-        /// How many quotes (default: the `search.default_limit` setting).
+        /// How many quotes, from 1 to the `search.max_limit` setting
+        /// (default: the `search.default_limit` setting).
         #[arg(long)]
         limit: Option<usize>,
+        /// Skip this many quotes: the next page of an answer ("(more: --offset N)").
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
         /// The question (several words are joined with spaces).
-        #[arg(required = true, allow_hyphen_values = true, num_args = 1..)]
+        #[arg(required = true, num_args = 1..)]
         question: Vec<String>,
     },
     /// Summarise one speaker: role, turns, share, keywords, key quotes.
@@ -217,27 +224,58 @@ fn print_bytes(bytes: &[u8]) -> Result<(), CliError> {
     }
 }
 
+/// The limit asked for, or the default; outside `1..=search.max_limit` it is
+/// refused (exit 2) with the range, never silently clamped.
+pub fn checked_limit(limit: Option<usize>, settings: &Settings) -> Result<usize, CliError> {
+    let max = settings.search.max_limit.max(1);
+    match limit {
+        None => Ok(settings.search.default_limit.clamp(1, max)),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(CliError::User(format!(
+            "--limit {n} is out of range: give a number from 1 to {max} (setting search.max_limit)"
+        ))),
+    }
+}
+
+/// Most quotes `--offset` may skip: paging past this is not reading, and
+/// the engine fetches offset + limit candidates.
+pub const MAX_OFFSET: usize = 1000;
+
 /// Runs a one-shot subcommand.
 pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
     match command {
         Command::Ask {
             speaker,
             limit,
+            offset,
             json,
             question,
         } => {
+            let limit = checked_limit(limit, settings)?;
+            if offset > MAX_OFFSET {
+                return Err(CliError::User(format!(
+                    "--offset {offset} is out of range: give a number from 0 to {MAX_OFFSET}"
+                )));
+            }
             let engine = open_engine(settings)?;
             let q = Question {
                 text: question.join(" "),
                 speaker,
-                limit: limit.unwrap_or(settings.search.default_limit),
-                offset: 0,
+                limit,
+                offset,
             };
             let answer = engine.ask(&q)?;
             if json {
                 print_json(&answer)
             } else {
-                print_text(&reply::to_text(&reply::answer(&answer, 0)))
+                let speakers = if answer.hits.is_empty() {
+                    engine.snapshot().speakers.names()
+                } else {
+                    Vec::new()
+                };
+                print_text(&reply::to_text(&reply::answer_with_speakers(
+                    &answer, offset, &speakers,
+                )))
             }
         }
         Command::Speaker { json, name } => {

@@ -1,7 +1,8 @@
 //! The local console (`forumbot console`): the bot's commands typed on a
 //! terminal or piped in, one per line, each reply printed as it would read
 //! in Discord. Replies come from [`crate::discord::replies`], the same code
-//! the Discord commands use, rendered with [`reply::to_text`].
+//! the Discord commands use, rendered with [`reply::to_console_text`]: plain
+//! text, without Discord's markdown escapes. `/help` is the console's own.
 //!
 //! Commands: `/ask [--speaker NAME] [--limit N] QUESTION`, `/more`,
 //! `/speaker NAME`, `/transcripts`, `/reindex [PATH [SIDECAR]]`, `/help`,
@@ -41,10 +42,23 @@ pub enum Line {
     Invalid(String),
 }
 
-/// What only the console has, shown above the bot's help.
-const CONSOLE_HELP: &str = "console: a line without a leading / is a question; \
-/ask [--speaker NAME] [--limit N] QUESTION; /more shows the next quotes; \
-/reindex [PATH [SIDECAR]] rebuilds or adds a transcript file; /quit or end of input exits.";
+/// `/help` in the console: the console's own commands and wording (the
+/// Discord help speaks of slash-command options and mentions instead).
+const CONSOLE_HELP: &str = "\
+我只引用逐字稿原文回答問題,每段引文都標明講者並附上原文連結。
+I answer with verbatim quotes from forum transcripts, each with its speaker and a link.
+
+郭慶怎麼看人才?                        a line without a leading / is a question
+/ask [--speaker NAME] [--limit N] QUESTION   the same, restricted to a speaker or with more quotes
+/more                                   the next quotes of the last answer
+/speaker NAME                           a speaker's summary: turns, share, keywords, key quotes
+/transcripts                            what is indexed, with links
+/reindex [PATH [SIDECAR]]               rebuild the index, or add a transcript file (UTF-8, optional TOML sidecar)
+/help                                   this text
+/quit                                   leave (so does the end of the input)
+
+繁體、簡體、別名(周總、主持人)和拼音(Guo Qing)都可以。
+Traditional, Simplified, aliases and pinyin all work.";
 
 const USAGE_ASK: &str = "usage: /ask [--speaker NAME] [--limit N] QUESTION";
 
@@ -149,6 +163,7 @@ pub fn run(
     let mut session = Session {
         engine,
         default_limit: settings.search.default_limit,
+        max_limit: settings.search.max_limit.max(1),
         max_upload_bytes: settings.discord.max_upload_bytes,
         last: None,
     };
@@ -180,7 +195,7 @@ pub fn run(
         };
         if let Some(r) = r {
             let written = output
-                .write_all(reply::to_text(&r).as_bytes())
+                .write_all(reply::to_console_text(&r).as_bytes())
                 .and_then(|()| output.flush());
             match written {
                 Ok(()) => {}
@@ -197,6 +212,7 @@ pub fn run(
 struct Session {
     engine: Arc<Engine>,
     default_limit: usize,
+    max_limit: usize,
     max_upload_bytes: u64,
     /// The last question that had more hits, with the next page's offset.
     last: Option<Question>,
@@ -205,6 +221,16 @@ struct Session {
 impl Session {
     fn reply(&mut self, line: Line) -> Reply {
         let (result, during) = match line {
+            Line::Ask {
+                limit: Some(n),
+                ..
+            } if n > self.max_limit => (
+                Ok(reply::user_error(&format!(
+                    "--limit {n} is out of range: give a number from 1 to {}; {USAGE_ASK}",
+                    self.max_limit
+                ))),
+                "parsing",
+            ),
             Line::Ask {
                 question,
                 speaker,
@@ -233,13 +259,7 @@ impl Session {
             ),
             Line::Transcripts => (Ok(replies::transcripts(&self.engine)), "listing"),
             Line::Reindex { path, sidecar } => (self.reindex(path, sidecar), "reindexing"),
-            Line::Help => (
-                Ok(Reply {
-                    content: Some(CONSOLE_HELP.to_owned()),
-                    ..replies::help()
-                }),
-                "help",
-            ),
+            Line::Help => (Ok(reply::notice("forumbot · 說明 · Help", CONSOLE_HELP)), "help"),
             Line::Invalid(message) => (Ok(reply::user_error(&message)), "parsing"),
             Line::Quit | Line::Empty => (Ok(Reply::default()), "nothing"),
         };

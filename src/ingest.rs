@@ -78,10 +78,12 @@ pub fn add(
         ),
         None => None,
     };
-    let stem = generated_stem(&upload.bytes);
     let shown = Path::new(&upload.filename);
-    // Parse with the id the saved file will have, so what is validated is
-    // exactly what will be indexed.
+    // The file is saved under a name derived from the name given (or the
+    // title), made unique; parse again with the id it gives, so what is
+    // validated is exactly what will be indexed.
+    let first = transcript::parse(shown, "upload", &upload.bytes, sidecar.as_deref())?;
+    let stem = unique_stem(engine, &upload.filename, &first.meta.title);
     let parsed = transcript::parse(shown, &stem, &upload.bytes, sidecar.as_deref())?;
 
     let _guard = engine.build_guard();
@@ -147,16 +149,71 @@ fn same_transcript(dir: &Path, bytes: &[u8]) -> std::io::Result<Option<String>> 
     Ok(None)
 }
 
-/// `upload_<unix seconds>_<content hash>`: unique, safe, sortable.
-fn generated_stem(bytes: &[u8]) -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    let hash = bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    });
-    format!("upload_{secs}_{:08x}", hash as u32)
+/// A readable file stem (and default id) for an upload: the slug of the
+/// file name given (`區塊鏈論壇.txt` → `qu-kuai-lian-lun-tan`), else of the
+/// title, else `transcript`; `-2`, `-3`, … when an indexed transcript or a
+/// file already has it. Only `a-z 0-9 -` ever reach a path.
+fn unique_stem(engine: &Engine, filename: &str, title: &str) -> String {
+    let given = Path::new(filename)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let base = [slug(&given), slug(title)]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .unwrap_or_else(|| "transcript".to_owned());
+    let loaded = engine.snapshot();
+    let dir = engine.data_dir().transcripts();
+    let taken = |stem: &str| {
+        loaded.generation.catalog.transcript(stem).is_some()
+            || dir.join(format!("{stem}.txt")).exists()
+            || dir.join(format!("{stem}.toml")).exists()
+    };
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .find(|s| !taken(s))
+        .unwrap_or(base)
+}
+
+/// ASCII letters and digits kept (lowercase), Han characters as pinyin
+/// syllables, everything else a single `-`; at most 48 characters.
+fn slug(text: &str) -> String {
+    use pinyin::ToPinyin;
+    let mut out = String::new();
+    // A dash goes between words: before a syllable, after one, and where
+    // anything else stood.
+    let mut dash = false;
+    let mut last_han = false;
+    for c in text.chars() {
+        let (word, han) = if c.is_ascii_alphanumeric() {
+            (c.to_ascii_lowercase().to_string(), false)
+        } else if let Some(p) = c.to_pinyin() {
+            (p.plain().to_owned(), true)
+        } else {
+            dash = true;
+            continue;
+        };
+        if !out.is_empty() && (dash || han || last_han) {
+            out.push('-');
+        }
+        out.push_str(&word);
+        dash = false;
+        last_han = han;
+        if out.len() >= 48 {
+            break;
+        }
+    }
+    let mut s: String = out.chars().take(48).collect();
+    while s.ends_with('-') {
+        s.pop();
+    }
+    s
 }
 
 /// Writes a file that must not exist yet, via a temporary name, so a
@@ -203,6 +260,17 @@ mod tests {
     }
 
     #[test]
+    fn upload_names_are_readable_slugs() {
+        assert_eq!(slug("Fintech Forum 2024"), "fintech-forum-2024");
+        assert_eq!(slug("區塊鏈論壇"), "qu-kuai-lian-lun-tan");
+        assert_eq!(slug("AI 區塊鏈"), "ai-qu-kuai-lian");
+        assert_eq!(slug("../../etc"), "etc");
+        assert_eq!(slug("😀"), "");
+        assert!(slug(&"長".repeat(100)).len() <= 48);
+        assert!(transcript::is_valid_id(&slug("金科創新社「對話」")));
+    }
+
+    #[test]
     fn a_good_upload_is_saved_under_a_generated_name_and_found() {
         let (tmp, e) = engine();
         let up = Upload {
@@ -219,14 +287,29 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert!(
-            names
-                .iter()
-                .any(|n| n.starts_with("upload_") && n.ends_with(".txt")),
-            "{names:?}"
-        );
+        // Named after the file name given, never a path taken from it.
+        assert!(names.iter().any(|n| n == "passwd.txt"), "{names:?}");
         let a = e.ask(&Question::new("區塊鏈")).unwrap();
         assert_eq!(a.hits[0].speaker.as_deref(), Some("丙"));
+        // The same name again is made unique; a name with no letters falls
+        // back to the title.
+        let again = Upload {
+            bytes: "另一場\n\n戊:跨境支付。\n\n己:好。\n\n戊:謝謝。\n\n己:再見。\n"
+                .as_bytes()
+                .to_vec(),
+            ..up.clone()
+        };
+        add(&e, &again, 1000, &|_| {}).unwrap();
+        assert!(tmp.path().join("transcripts/passwd-2.txt").exists());
+        let untitled = Upload {
+            filename: "😀.txt".into(),
+            bytes: "第三場\n\n庚:數字人民幣。\n\n辛:好。\n\n庚:謝謝。\n\n辛:再見。\n"
+                .as_bytes()
+                .to_vec(),
+            sidecar: None,
+        };
+        add(&e, &untitled, 1000, &|_| {}).unwrap();
+        assert!(tmp.path().join("transcripts/di-san-chang.txt").exists());
     }
 
     #[test]

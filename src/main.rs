@@ -45,7 +45,9 @@ fn report(e: &CliError) -> ExitCode {
 
 /// `RUST_LOG` wins, then the `log.filter` setting, then `default`: the bot
 /// and the web server log their progress, one-shot commands stay quiet.
+/// Colours only on a terminal: a log file or a pipe gets plain text.
 fn init_tracing(settings: &Settings, default: &str) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = std::env::var("RUST_LOG")
         .ok()
@@ -55,5 +57,6 @@ fn init_tracing(settings: &Settings, default: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

@@ -174,6 +174,59 @@ fn embeds_total(embeds: &[Embed]) -> usize {
 /// Renders an answer: one embed per hit (speaker and role, the quote with
 /// matched words in bold, a link to the turn); the question is the title.
 pub fn answer(a: &Answer, offset: usize) -> Reply {
+    answer_with_speakers(a, offset, &[])
+}
+
+/// Whether a question is written in Latin letters with no Chinese in it
+/// (an English question, or pinyin): the transcripts are Chinese, so such a
+/// question finds little, and fewer words will not help.
+pub fn is_latin_question(question: &str) -> bool {
+    let letters = question.chars().filter(|c| c.is_alphabetic()).count();
+    letters > 0
+        && !question.chars().any(crate::text::is_cjk)
+        && question
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(|c| c.is_ascii_alphabetic() || ('\u{c0}'..='\u{24f}').contains(&c))
+}
+
+/// The hint under "not covered": for a question in Latin letters, that the
+/// transcripts are in Chinese, with the speakers' names in Chinese
+/// characters to ask about; otherwise, how to broaden the question.
+fn no_hits_hint(query: &str, speakers: &[String]) -> String {
+    if is_latin_question(query) {
+        let names: Vec<&str> = speakers
+            .iter()
+            .map(String::as_str)
+            .filter(|n| n.chars().any(crate::text::is_cjk))
+            .take(8)
+            .collect();
+        let (zh_names, en_names) = if names.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (
+                format!("講者:{}。", names.join("、")),
+                format!(" Speakers: {}.", names.join(", ")),
+            )
+        };
+        let example = names
+            .first()
+            .map_or_else(|| "人才".to_owned(), |n| format!("{n}怎麼看人才?"));
+        format!(
+            "逐字稿是中文的,請用中文提問,例如 `{example}`。{zh_names}\n\
+             The transcripts are in Chinese: ask in Chinese (Traditional or Simplified), \
+             e.g. `{example}`, with speakers' names in Chinese characters.{en_names}"
+        )
+    } else {
+        "提示 · Tips:少用幾個字詞、換一位講者,或用 `/speaker` 看看某位講者談了什麼。\n\
+         Use fewer words, try another speaker, or see `/speaker`."
+            .to_owned()
+    }
+}
+
+/// As [`answer`], with the archive's speakers to suggest when a question
+/// in English finds nothing.
+pub fn answer_with_speakers(a: &Answer, offset: usize, speakers: &[String]) -> Reply {
     let title = truncate(&a.query, limits::EMBED_TITLE);
     if a.hits.is_empty() {
         let who = a
@@ -181,10 +234,9 @@ pub fn answer(a: &Answer, offset: usize) -> Reply {
             .as_deref()
             .map(|s| format!("（講者:{s}）"))
             .unwrap_or_default();
+        let hint = no_hits_hint(&a.query, speakers);
         let description = format!(
-            "逐字稿裡找不到回答這個問題的段落{who}。\nThe transcripts do not cover this.\n\n\
-             提示 · Tips:少用幾個字詞、換一位講者,或用 `/speaker` 看看某位講者談了什麼。\n\
-             Use fewer words, try another speaker, or see `/speaker`."
+            "逐字稿裡找不到回答這個問題的段落{who}。\nThe transcripts do not cover this.\n\n{hint}"
         );
         // The nearest passages, offered as what they are: not answers.
         let fields = a
@@ -212,7 +264,7 @@ pub fn answer(a: &Answer, offset: usize) -> Reply {
         return Reply {
             embeds: vec![Embed {
                 title: Some(title),
-                description: Some(description),
+                description: Some(truncate(&description, limits::EMBED_DESCRIPTION)),
                 fields,
                 color: Some(COLOR_NONE),
                 ..Embed::default()
@@ -299,18 +351,37 @@ pub fn summary(s: &SpeakerSummary) -> Reply {
         Some(r) => format!("{} · {r}", s.speaker),
         None => s.speaker.clone(),
     };
-    let mut fields = vec![
-        Field {
-            name: "發言 · Turns".into(),
-            value: s.turns.to_string(),
-            inline: true,
-        },
-        Field {
-            name: "佔全部發言 · Share".into(),
+    let mut fields = vec![Field {
+        name: "發言 · Turns".into(),
+        value: s.turns.to_string(),
+        inline: true,
+    }];
+    // Share of each transcript's talk: one line per transcript.
+    if s.transcripts.len() > 1 {
+        let lines: Vec<String> = s
+            .transcripts
+            .iter()
+            .map(|t| {
+                format!(
+                    "{:.0}% · {} 輪 · {}",
+                    t.share * 100.0,
+                    t.turns,
+                    escape_markdown(&truncate(&t.title, 60))
+                )
+            })
+            .collect();
+        fields.push(Field {
+            name: "佔該場發言 · Share per transcript".into(),
+            value: truncate(&lines.join("\n"), limits::FIELD_VALUE),
+            inline: false,
+        });
+    } else {
+        fields.push(Field {
+            name: "佔該場發言 · Share".into(),
             value: format!("{:.0}%", s.share * 100.0),
             inline: true,
-        },
-    ];
+        });
+    }
     if !s.aliases.is_empty() {
         fields.push(Field {
             name: "別名 · Aliases".into(),
@@ -333,8 +404,15 @@ pub fn summary(s: &SpeakerSummary) -> Reply {
         let room = limits::FIELD_VALUE
             .saturating_sub(link.chars().count() + 4)
             .max(40);
+        let name = if s.moderator {
+            format!("提問 · Question {}", i + 1)
+        } else if q.closing {
+            format!("引文 · Quote {} · 結語 · closing statement", i + 1)
+        } else {
+            format!("引文 · Quote {}", i + 1)
+        };
         fields.push(Field {
-            name: format!("引文 · Quote {}", i + 1),
+            name,
             value: format!(
                 "「{}」{link}",
                 escape_markdown(&truncate(&q.text, room / 2))
@@ -373,8 +451,14 @@ pub fn transcripts(list: &[TranscriptInfo], public_url: &str) -> Reply {
                 .map(|(n, c)| format!("{n}({c})"))
                 .collect::<Vec<_>>()
                 .join("、");
+            // No date and no place: no empty line (and no dangling colon).
+            let when = if when.is_empty() {
+                String::new()
+            } else {
+                format!("{when}\n")
+            };
             let value = format!(
-                "{when}\n講者 · Speakers: {who}\n{} 輪 · [閱讀全文]({base}/t/{})",
+                "{when}講者 · Speakers: {who}\n{} 輪 · [閱讀全文]({base}/t/{})",
                 t.turns, t.meta.id
             );
             Field {
@@ -455,26 +539,65 @@ pub fn notice(title: &str, body: &str) -> Reply {
     }
 }
 
-/// The reply as plain text, as it reads in Discord (console and CLI output).
+/// Takes Discord's markdown escapes (`\\(`, `\\*`) back out: plain text
+/// shows the characters as written. Bold markers stay as emphasis.
+pub fn unescape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(&next) = chars.peek() {
+                if next.is_ascii_punctuation() {
+                    out.push(next);
+                    chars.next();
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The reply as plain text, as it reads in Discord but without Discord's
+/// markdown escapes (command line output); paging is `--offset N`.
 pub fn to_text(r: &Reply) -> String {
+    render_text(r, |offset| format!("(more: --offset {offset})\n"))
+}
+
+/// As [`to_text`], for the console, where the next page is `/more`.
+pub fn to_console_text(r: &Reply) -> String {
+    render_text(r, |offset| {
+        format!("(more: /more shows the next quotes, from {})\n", offset + 1)
+    })
+}
+
+fn render_text(r: &Reply, more: impl Fn(usize) -> String) -> String {
     let mut out = String::new();
     if let Some(c) = &r.content {
-        out.push_str(c);
+        out.push_str(&unescape_markdown(c));
         out.push('\n');
     }
     for e in &r.embeds {
         if let Some(t) = &e.title {
-            out.push_str(&format!("== {t} ==\n"));
+            out.push_str(&format!("== {} ==\n", unescape_markdown(t)));
         }
         if let Some(a) = &e.author {
-            out.push_str(&format!("[{a}]\n"));
+            out.push_str(&format!("[{}]\n", unescape_markdown(a)));
         }
         if let Some(d) = &e.description {
-            out.push_str(d);
+            out.push_str(&unescape_markdown(d));
             out.push('\n');
         }
         for f in &e.fields {
-            out.push_str(&format!("{}: {}\n", f.name, f.value));
+            let value = unescape_markdown(&f.value);
+            // A value of several lines starts on its own line, so no name
+            // ends in a dangling colon.
+            if value.contains('\n') {
+                out.push_str(&format!("{}\n  {}\n", f.name, value.replace('\n', "\n  ")));
+            } else {
+                out.push_str(&format!("{}: {value}\n", f.name));
+            }
         }
         if let Some(f) = &e.footer {
             out.push_str(&format!("-- {f}\n"));
@@ -482,7 +605,7 @@ pub fn to_text(r: &Reply) -> String {
         out.push('\n');
     }
     if let Some(m) = &r.more {
-        out.push_str(&format!("(more: offset {})\n", m.offset));
+        out.push_str(&more(m.offset));
     }
     out
 }
@@ -582,5 +705,65 @@ mod tests {
         assert!(text.contains("The transcripts do not cover this"));
         assert!(!text.contains('>'));
         assert!(r.more.is_none());
+    }
+
+    #[test]
+    fn plain_text_has_no_discord_escapes_and_no_dangling_colons() {
+        for raw in ["賦能(empower)", "a\\(b", "*粗*_斜_ `code` #1 -2 <x> @y [z]"] {
+            assert_eq!(unescape_markdown(&escape_markdown(raw)), raw);
+        }
+        let r = Reply {
+            embeds: vec![Embed {
+                description: Some(escape_markdown("\u{8ce6}能(賦能)")),
+                fields: vec![
+                    Field {
+                        name: "標題".into(),
+                        value: "講者 · Speakers: 甲\n2 輪".into(),
+                        inline: false,
+                    },
+                    Field {
+                        name: "發言 · Turns".into(),
+                        value: "5".into(),
+                        inline: true,
+                    },
+                ],
+                ..Embed::default()
+            }],
+            more: Some(More { offset: 3 }),
+            ..Reply::default()
+        };
+        let text = to_text(&r);
+        assert!(
+            text.contains("賦能(賦能)") && !text.contains('\\'),
+            "{text}"
+        );
+        assert!(
+            text.contains("標題\n  講者 · Speakers: 甲\n  2 輪"),
+            "{text}"
+        );
+        assert!(text.contains("發言 · Turns: 5"), "{text}");
+        assert!(text.lines().all(|l| !l.trim_end().ends_with(':')), "{text}");
+        assert!(text.contains("(more: --offset 3)"), "{text}");
+        assert!(to_console_text(&r).contains("/more"));
+    }
+
+    #[test]
+    fn english_questions_that_find_nothing_are_told_to_ask_in_chinese() {
+        assert!(is_latin_question("what about quantum computing?"));
+        assert!(is_latin_question("Zhōu Yīlì"));
+        assert!(!is_latin_question("郭慶 talent"));
+        assert!(!is_latin_question("2024?"));
+        let a = Answer {
+            query: "what did they say about blockchain".into(),
+            speaker: None,
+            hits: vec![],
+            total: 0,
+            terms: vec![],
+        };
+        let names = vec!["郭慶".to_owned(), "陳慧菱".to_owned()];
+        let text = to_text(&answer_with_speakers(&a, 0, &names));
+        assert!(text.contains("The transcripts are in Chinese"), "{text}");
+        assert!(text.contains("郭慶") && text.contains("陳慧菱"), "{text}");
+        assert!(!text.contains("fewer words"), "{text}");
     }
 }

@@ -24,6 +24,7 @@ pub enum SettingsError {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     pub data: DataSettings,
     pub index: IndexSettings,
@@ -34,17 +35,20 @@ pub struct Settings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DataSettings {
     pub dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IndexSettings {
     pub threads: usize,
     pub lock_wait_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SearchSettings {
     pub default_limit: usize,
     pub max_limit: usize,
@@ -54,6 +58,7 @@ pub struct SearchSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WebSettings {
     pub enabled: bool,
     pub listen: String,
@@ -65,10 +70,17 @@ pub struct WebSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DiscordSettings {
     /// From the environment only; see the module docs.
     #[serde(skip)]
     pub token: Option<SecretString>,
+    /// `FORUMBOT__DISCORD__TOKEN` reaches the settings through the
+    /// environment source too: accepted here (so unknown keys can be
+    /// refused) and never kept; the token is read by [`Settings::load_with_env`].
+    #[serde(default, rename = "token")]
+    #[allow(dead_code)]
+    _token_from_env: Option<serde::de::IgnoredAny>,
     pub api_base: String,
     pub guild_id: u64,
     pub moderator_role_ids: Vec<u64>,
@@ -194,6 +206,7 @@ impl<'de> Deserialize<'de> for Shards {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub filter: String,
 }
@@ -241,6 +254,8 @@ impl Settings {
                 return Err(SettingsError::TokenInFile(p.display().to_string()));
             }
         }
+        // Every struct denies unknown fields: a misspelt key (`default_limt`)
+        // is refused with its name, not silently ignored.
         let mut s: Settings = cfg.try_deserialize()?;
         s.discord.token = env("FORUMBOT__DISCORD__TOKEN")
             .or_else(|| env("DISCORD_TOKEN"))
@@ -305,6 +320,22 @@ mod tests {
             err.contains("environment") && !err.contains("secret\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_unknown_or_misspelt_key_is_refused_with_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.toml");
+        std::fs::write(&p, "[search]\ndefault_limt = 5\n").unwrap();
+        let err = Settings::load_with_env(Some(&p), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("default_limt"), "{err}");
+        std::fs::write(&p, "[serach]\ndefault_limit = 5\n").unwrap();
+        let err = Settings::load_with_env(Some(&p), |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("serach"), "{err}");
     }
 
     #[test]

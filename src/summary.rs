@@ -1,31 +1,55 @@
-//! Extractive speaker summaries: who a speaker is, how much they said, the
-//! words that set them apart, and a few of their own sentences. Nothing here
-//! writes text: keywords and quotes are taken verbatim from the transcripts.
+//! Extractive speaker summaries: who a speaker is, how much they said in
+//! each transcript, the words that set them apart, and their own sentences.
+//! Nothing here writes text: keywords and quotes are verbatim.
 //!
-//! - **Keywords**: TF-IDF of the speaker's words against the whole corpus
-//!   (document frequency over passages, from the index), without question
-//!   and function words, names, aliases and numbers.
-//! - **Quotes**: TextRank over the speaker's sentences (sentences that share
-//!   words with many others are central), the best 3–5, in transcript order.
+//! - **Name**: a name, alias or pinyin resolves; otherwise a surname or part
+//!   of a name (`陳`, `chen`) that fits one speaker resolves to them, one that
+//!   fits several lists them to pick from, and an unknown name lists the
+//!   close matches.
+//! - **Share**: per transcript (characters of letters and digits), a line
+//!   per transcript the speaker is in; `share` is that of their main one.
+//! - **Keywords**: the speaker's words weighed against what the *other
+//!   speakers of the same transcripts* said (a smoothed log ratio of their
+//!   frequencies, times the word's rarity in the corpus), so words everybody
+//!   uses drop out; phrases the speaker stresses count more: words they
+//!   repeat, four-character idioms, words in quotation marks or in an
+//!   enumeration (`合作、開放、共贏`), and words of their closing statement.
+//! - **Quotes**: TextRank over the speaker's complete thoughts (a sentence;
+//!   a question only with the sentence that answers it), spread over their
+//!   turns (each new quote from the turn with the fewest so far), with their
+//!   closing statement when the transcript has one: their last turn after
+//!   the moderator's last question (or, without one, among the last turns).
+//! - **The moderator** is summarised by the questions they asked, each
+//!   with a link, not by their longest passages.
 
+use crate::index::{IndexError, StoredPassage};
 use crate::search::{link, EngineOptions, Loaded};
-use crate::text::{fold_str, is_stop_word, is_wordlike};
+use crate::text::{fold_str, is_cjk, is_stop_word, is_wordlike};
 use crate::transcript::sentence_ends;
-use jieba_rs::{KeywordExtract, KeywordExtractConfig, TfIdf};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
-use tantivy::collector::DocSetCollector;
-use tantivy::query::TermQuery;
-use tantivy::schema::IndexRecordOption;
-use tantivy::{TantivyDocument, Term};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use tantivy::Term;
 
-/// A verbatim sentence of the speaker and where it is.
+/// A verbatim sentence (or a few) of the speaker and where it is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Quote {
     pub transcript: String,
     pub turn: u64,
+    pub paragraph: u64,
     pub text: String,
     pub link: String,
+    /// The speaker's closing statement of that transcript.
+    pub closing: bool,
+}
+
+/// How much a speaker said in one transcript.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TranscriptShare {
+    pub transcript: String,
+    pub title: String,
+    pub turns: usize,
+    /// Share of what all the speakers of this transcript said.
+    pub share: f32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,19 +57,61 @@ pub struct SpeakerSummary {
     pub speaker: String,
     pub role: Option<String>,
     pub aliases: Vec<String>,
+    /// Moderates (a transcript's sidecar says so): `quotes` are the
+    /// questions they asked.
+    pub moderator: bool,
     pub turns: usize,
-    /// Share of everything the speakers said (characters of letters and digits).
+    /// Share of the transcript the speaker said most in (see `transcripts`).
     pub share: f32,
+    /// One entry per transcript the speaker is in, in catalog order.
+    pub transcripts: Vec<TranscriptShare>,
     pub keywords: Vec<String>,
     pub quotes: Vec<Quote>,
 }
 
+/// Why a name named nobody (or several).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NameProblem {
+    /// Nothing fits; `known` holds the close matches, else every speaker.
+    Unknown { close: bool },
+    /// Several speakers fit; `known` lists them to pick from.
+    Several,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SummaryError {
-    #[error("unknown speaker {name:?}; known speakers: {}", .known.join(", "))]
-    UnknownSpeaker { name: String, known: Vec<String> },
+    #[error("{}", name_problem_text(.name, .known, *.problem))]
+    UnknownSpeaker {
+        name: String,
+        known: Vec<String>,
+        problem: NameProblem,
+    },
     #[error("summary failed: {0}")]
     Index(#[from] tantivy::TantivyError),
+    #[error("summary failed: {0}")]
+    Catalog(#[from] IndexError),
+}
+
+fn name_problem_text(name: &str, known: &[String], problem: NameProblem) -> String {
+    let list = |v: &[String]| {
+        let mut s = v.iter().take(25).cloned().collect::<Vec<_>>().join(", ");
+        if v.len() > 25 {
+            s.push_str(&format!(", … ({} in all)", v.len()));
+        }
+        s
+    };
+    match problem {
+        NameProblem::Several => format!(
+            "{name:?} fits several speakers: {}; give one of these names",
+            list(known)
+        ),
+        NameProblem::Unknown { close: true } => {
+            format!("unknown speaker {name:?}; did you mean: {}?", list(known))
+        }
+        NameProblem::Unknown { close: false } => {
+            format!("unknown speaker {name:?}; known speakers: {}", list(known))
+        }
+    }
 }
 
 const KEYWORDS: usize = 8;
@@ -128,177 +194,275 @@ const GENERIC_WORDS: &[&str] = &[
 ];
 const MAX_QUOTES: usize = 5;
 const MIN_QUOTES: usize = 3;
+/// Questions shown for a moderator.
+const MAX_QUESTIONS: usize = 8;
 /// Sentences shorter than this say too little to quote; longer ones are
 /// paragraphs, not quotes.
 const QUOTE_CHARS: std::ops::RangeInclusive<usize> = 12..=160;
+/// A question and its answer, or a closing statement, may be this long.
+const THOUGHT_CHARS: usize = 220;
 /// TextRank is quadratic in sentences: beyond this, an even sample is ranked.
 const MAX_RANKED_SENTENCES: usize = 600;
+/// Part-of-speech tags (jieba's) of words that can be keywords.
+const CONTENT_TAGS: &[&str] = &[
+    "n", "nz", "ns", "nt", "nw", "vn", "v", "eng", "l", "i", "j", "an",
+];
 
-/// Summarises the speaker `name` (any name, alias or pinyin).
+/// Resolves a typed name to one speaker (see the module docs).
+fn resolve(loaded: &Loaded, name: &str) -> Result<usize, SummaryError> {
+    let dir = &loaded.speakers;
+    let names = |ids: &[usize]| -> Vec<String> {
+        ids.iter()
+            .map(|&i| {
+                let e = &dir.entries[i];
+                match e.role() {
+                    Some(r) => format!("{} ({r})", e.name),
+                    None => e.name.clone(),
+                }
+            })
+            .collect()
+    };
+    let several = |ids: &[usize]| SummaryError::UnknownSpeaker {
+        name: name.trim().to_owned(),
+        known: names(ids),
+        problem: NameProblem::Several,
+    };
+    let exact = dir.resolve(name);
+    match exact.len() {
+        1 => return Ok(exact[0]),
+        n if n > 1 => return Err(several(&exact)),
+        _ => {}
+    }
+    let partial = dir.suggest(name, 25);
+    match partial.len() {
+        1 => return Ok(partial[0]),
+        n if n > 1 && !fold_str(name).trim().is_empty() => return Err(several(&partial)),
+        _ => {}
+    }
+    let close = close_matches(loaded, name);
+    Err(SummaryError::UnknownSpeaker {
+        name: name.trim().to_owned(),
+        known: if close.is_empty() {
+            dir.names()
+        } else {
+            names(&close)
+        },
+        problem: NameProblem::Unknown {
+            close: !close.is_empty(),
+        },
+    })
+}
+
+/// Speakers whose name shares a Chinese character with what was typed, or
+/// whose name, alias or pinyin is a few edits from it; closest first.
+fn close_matches(loaded: &Loaded, typed: &str) -> Vec<usize> {
+    let typed: String = fold_str(typed).split_whitespace().collect();
+    if typed.is_empty() {
+        return Vec::new();
+    }
+    let han: HashSet<char> = typed.chars().filter(|&c| is_cjk(c)).collect();
+    let mut scored: Vec<(usize, usize)> = Vec::new();
+    for (i, e) in loaded.speakers.entries.iter().enumerate() {
+        let keys = std::iter::once(&e.name)
+            .chain(e.aliases.iter())
+            .chain(e.pinyin.iter())
+            .map(|k| fold_str(k).split_whitespace().collect::<String>());
+        let mut best = usize::MAX;
+        for (n, k) in keys.enumerate() {
+            // Two characters in common, or the name's surname.
+            let shared = k.chars().filter(|c| han.contains(c)).count();
+            let surname = n == 0 && k.chars().next() == typed.chars().next();
+            if shared >= 2 || (shared == 1 && surname) {
+                best = best.min(k.chars().count().saturating_sub(shared));
+                continue;
+            }
+            let d = edit_distance(&typed, &k);
+            if d <= (typed.chars().count().max(k.chars().count()) / 3).max(1) {
+                best = best.min(d);
+            }
+        }
+        if best != usize::MAX {
+            scored.push((best, i));
+        }
+    }
+    scored.sort();
+    scored.into_iter().take(10).map(|(_, i)| i).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// A span of one passage: the unit quoted.
+#[derive(Debug, Clone)]
+struct Unit {
+    passage: usize,
+    range: std::ops::Range<usize>,
+    closing: bool,
+}
+
+/// The sentences of a passage as byte ranges (trimmed, non-empty).
+fn sentences(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for end in sentence_ends(text) {
+        let piece = &text[start..end];
+        let lead = piece.len() - piece.trim_start().len();
+        let trail = piece.len() - piece.trim_end().len();
+        if start + lead < end - trail {
+            out.push(start + lead..end - trail);
+        }
+        start = end;
+    }
+    out
+}
+
+fn is_question(sentence: &str) -> bool {
+    sentence
+        .trim_end_matches(['」', '』', '”', '’', '"', ')', '\u{ff09}'])
+        .ends_with(['?', '\u{ff1f}'])
+}
+
+/// Complete thoughts of a passage: each sentence of quotable length, a
+/// question joined to the sentence after it (its answer) or dropped.
+fn thoughts(passage: usize, text: &str) -> Vec<Unit> {
+    let s = sentences(text);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        let mut range = s[i].clone();
+        // A question stands only with what answers it.
+        while is_question(&text[range.clone()]) && i + 1 < s.len() {
+            i += 1;
+            range = range.start..s[i].end;
+        }
+        i += 1;
+        let piece = &text[range.clone()];
+        let n = piece.chars().count();
+        if is_question(piece) || n < *QUOTE_CHARS.start() {
+            continue;
+        }
+        if n <= *QUOTE_CHARS.end() || (n <= THOUGHT_CHARS && piece.contains(['?', '\u{ff1f}'])) {
+            out.push(Unit {
+                passage,
+                range,
+                closing: false,
+            });
+        }
+    }
+    out
+}
+
+/// Summarises the speaker `name` (any name, alias, pinyin, or a part of a
+/// name that fits one speaker).
 pub fn speaker(
     loaded: &Loaded,
     opts: &EngineOptions,
     name: &str,
 ) -> Result<SpeakerSummary, SummaryError> {
-    let ids = loaded.speakers.resolve(name);
-    let Some(entry) = ids
-        .iter()
-        .map(|&i| &loaded.speakers.entries[i])
-        .max_by_key(|e| e.turns)
-    else {
-        return Err(SummaryError::UnknownSpeaker {
-            name: name.trim().to_owned(),
-            known: loaded.speakers.names(),
-        });
-    };
+    let entry = &loaded.speakers.entries[resolve(loaded, name)?];
     let g = &loaded.generation;
-    let searcher = g.reader.searcher();
-    let q = TermQuery::new(
-        Term::from_field_text(g.fields.speaker, &entry.name),
-        IndexRecordOption::Basic,
-    );
-    let mut passages: Vec<_> = searcher
-        .search(&q, &DocSetCollector)?
-        .into_iter()
-        .map(|a| searcher.doc::<TantivyDocument>(a).map(|d| g.stored(&d)))
-        .collect::<Result<_, _>>()?;
-    passages.sort_by(|a, b| a.transcript.cmp(&b.transcript).then(a.seq.cmp(&b.seq)));
+    let catalog = &g.catalog;
 
-    let (mine, all) = g
-        .catalog
-        .transcripts
-        .iter()
-        .flat_map(|t| t.chars_per_speaker.iter())
-        .fold((0usize, 0usize), |(m, a), (n, c)| {
-            (m + if *n == entry.name { *c } else { 0 }, a + c)
+    // Every passage of the transcripts the speaker is in: theirs, and the
+    // others' to weigh their words against.
+    let mut passages: Vec<StoredPassage> = Vec::new();
+    let mut others: Vec<StoredPassage> = Vec::new();
+    let mut shares = Vec::new();
+    let mut moderator = false;
+    // Per transcript: the speaker's closing turn, if they have one.
+    let mut closing_turns: HashSet<(String, u64)> = HashSet::new();
+    for id in &entry.transcripts {
+        let Some(info) = catalog.transcript(id) else {
+            continue;
+        };
+        let is_moderator = info
+            .speakers
+            .iter()
+            .any(|s| s.name == entry.name && s.moderator);
+        moderator |= is_moderator;
+        let all: usize = info.chars_per_speaker.iter().map(|(_, c)| c).sum();
+        let mine: usize = info
+            .chars_per_speaker
+            .iter()
+            .filter(|(n, _)| *n == entry.name)
+            .map(|(_, c)| c)
+            .sum();
+        shares.push(TranscriptShare {
+            transcript: id.clone(),
+            title: info.meta.title.clone(),
+            turns: info
+                .turns_per_speaker
+                .iter()
+                .find(|(n, _)| *n == entry.name)
+                .map_or(0, |(_, c)| *c),
+            share: if all == 0 {
+                0.0
+            } else {
+                mine as f32 / all as f32
+            },
         });
-    let share = if all == 0 {
-        0.0
-    } else {
-        mine as f32 / all as f32
-    };
-
-    // Words of the speaker, in original script, with their folded form.
-    let is_keyword = |folded: &str| {
-        is_wordlike(folded)
-            && folded.chars().count() >= 2
-            && !is_stop_word(folded)
-            && !loaded.speakers.is_name(folded)
-            && !GENERIC_WORDS.contains(&folded)
-            && !folded.chars().all(|c| c.is_ascii_digit())
-    };
-    // jieba-rs's TF-IDF, with an IDF dictionary of this corpus (document
-    // frequency over passages, from the index) instead of jieba's general one,
-    // so the words that set the speaker apart in these forums come first.
-    // jieba's part-of-speech tags keep content words: locatives and adverbs
-    // (当中, 最后) are common in speech and say nothing about a topic.
-    let mut originals: HashMap<String, String> = HashMap::new();
-    let mut names: HashSet<String> = HashSet::new();
-    let mut folded_text = String::new();
-    for p in &passages {
-        for w in g.analyzer.cut_words(&p.text) {
-            if is_keyword(&w.text) {
-                originals
-                    .entry(w.text)
-                    .or_insert_with(|| p.text[w.original].to_owned());
-            } else if loaded.speakers.is_name(&w.text) {
-                // Only names this speaker says need to be stop words: not
-                // every name of the archive, folded on every call.
-                names.insert(w.text);
+        let ps = g.transcript_passages(id)?;
+        if !is_moderator {
+            let moderators: HashSet<&str> = info
+                .speakers
+                .iter()
+                .filter(|s| s.moderator)
+                .map(|s| s.name.as_str())
+                .collect();
+            if let Some(t) = closing_turn(&ps, &entry.name, &moderators, info.speakers.len()) {
+                closing_turns.insert((id.clone(), t));
             }
         }
-        folded_text.push_str(&fold_str(&p.text));
-        folded_text.push('\n');
-    }
-    let n = searcher.num_docs().max(1) as f64;
-    let mut idf_dict = String::new();
-    for folded in originals.keys() {
-        let df = searcher.doc_freq(&Term::from_field_text(g.fields.text, folded))? as f64;
-        idf_dict.push_str(&format!(
-            "{folded} {}\n",
-            ((n + 1.0) / (df + 1.0)).ln() + 1.0
-        ));
-    }
-    let mut config = KeywordExtractConfig::builder()
-        .min_keyword_length(2)
-        .use_hmm(true);
-    for stop in names.iter() {
-        config = config.add_stop_word(stop.clone());
-    }
-    let tfidf = TfIdf::new(Some(&mut idf_dict.as_bytes()), config.build());
-    let content_tags = [
-        "n", "nz", "ns", "nt", "vn", "v", "eng", "l", "i", "j", "an", "nw",
-    ];
-    let keywords = tfidf
-        .extract_keywords(
-            g.analyzer.jieba(),
-            &folded_text,
-            KEYWORDS * 3,
-            content_tags.iter().map(|t| t.to_string()).collect(),
-        )
-        .into_iter()
-        .filter(|k| is_keyword(&k.keyword))
-        .filter_map(|k| originals.get(&k.keyword).cloned())
-        .take(KEYWORDS)
-        .collect();
-
-    // Sentences, then TextRank.
-    let mut sentences: Vec<(usize, &str)> = Vec::new();
-    for (i, p) in passages.iter().enumerate() {
-        let mut start = 0;
-        for end in sentence_ends(&p.text) {
-            let s = p.text[start..end].trim();
-            start = end;
-            if QUOTE_CHARS.contains(&s.chars().count()) {
-                sentences.push((i, s));
+        for p in ps {
+            match p.speaker.as_deref() {
+                Some(s) if s == entry.name => passages.push(p),
+                Some(_) => others.push(p),
+                None => {}
             }
         }
     }
-    if sentences.len() > MAX_RANKED_SENTENCES {
-        let step = sentences.len() as f32 / MAX_RANKED_SENTENCES as f32;
-        sentences = (0..MAX_RANKED_SENTENCES)
-            .map(|k| sentences[(k as f32 * step) as usize])
-            .collect();
-    }
-    let bags: Vec<HashSet<String>> = sentences
+    let share = shares
         .iter()
-        .map(|(_, s)| {
-            g.analyzer
-                .cut_words(s)
-                .into_iter()
-                .map(|w| w.text)
-                .filter(|w| is_keyword(w))
-                .collect()
+        .zip(entry.transcripts.iter())
+        .max_by(|a, b| {
+            a.0.turns
+                .cmp(&b.0.turns)
+                .then(b.0.share.total_cmp(&a.0.share).reverse())
         })
-        .collect();
-    let ranks = textrank(&bags);
-    let mut order: Vec<usize> = (0..sentences.len()).collect();
-    order.sort_by(|&a, &b| ranks[b].total_cmp(&ranks[a]).then(a.cmp(&b)));
-    let want = MAX_QUOTES
-        .min(sentences.len())
-        .max(MIN_QUOTES.min(sentences.len()));
-    let mut chosen: Vec<usize> = Vec::new();
-    for i in order {
-        if chosen.len() == want {
-            break;
-        }
-        // Skip a sentence that mostly repeats one already chosen.
-        let near_duplicate = chosen.iter().any(|&j| similarity(&bags[i], &bags[j]) > 0.6);
-        if !near_duplicate {
-            chosen.push(i);
-        }
-    }
-    chosen.sort();
-    let quotes = chosen
+        .map_or(0.0, |(s, _)| s.share);
+
+    let keywords = keywords(loaded, &passages, &others, &closing_turns)?;
+    let folded_keywords: Vec<String> = keywords.iter().map(|k| fold_str(k)).collect();
+
+    let units = if moderator {
+        questions(&passages)
+    } else {
+        choose_quotes(loaded, &passages, &closing_turns, &folded_keywords)
+    };
+    let quotes = units
         .into_iter()
-        .map(|i| {
-            let (pi, text) = sentences[i];
-            let p = &passages[pi];
+        .map(|u| {
+            let p = &passages[u.passage];
+            let text = &p.text[u.range];
             Quote {
                 transcript: p.transcript.clone(),
                 turn: p.turn,
+                paragraph: p.paragraph,
                 text: text.to_owned(),
-                link: link(&opts.public_url, &p.transcript, p.turn, text),
+                link: link(&opts.public_url, &p.transcript, p.turn, p.paragraph, text),
+                closing: u.closing,
             }
         })
         .collect();
@@ -307,11 +471,389 @@ pub fn speaker(
         speaker: entry.name.clone(),
         role: entry.role().map(str::to_owned),
         aliases: entry.aliases.clone(),
+        moderator,
         turns: entry.turns,
         share,
+        transcripts: shares,
         keywords,
         quotes,
     })
+}
+
+/// The speaker's closing turn of one transcript: their last turn, when it
+/// comes after the moderator's last question, or (no moderator question)
+/// when it is among the last turns, one per speaker.
+fn closing_turn(
+    passages: &[StoredPassage],
+    speaker: &str,
+    moderators: &HashSet<&str>,
+    speakers: usize,
+) -> Option<u64> {
+    let last_turn = passages.iter().map(|p| p.turn).max()?;
+    let mine = passages
+        .iter()
+        .filter(|p| p.speaker.as_deref() == Some(speaker))
+        .map(|p| p.turn)
+        .max()?;
+    let last_question = passages
+        .iter()
+        .filter(|p| p.speaker.as_deref().is_some_and(|s| moderators.contains(s)))
+        .filter(|p| p.text.contains(['?', '\u{ff1f}']))
+        .map(|p| p.turn)
+        .max();
+    let is_closing = match last_question {
+        Some(q) => mine > q,
+        None => mine + speakers as u64 > last_turn,
+    };
+    // A panel needs more than one turn for a "closing" one to mean anything.
+    (is_closing && mine > 1).then_some(mine)
+}
+
+/// The questions a moderator asked, in order: per turn, its run of
+/// question sentences (with what leads into them in the same sentence).
+fn questions(passages: &[StoredPassage]) -> Vec<Unit> {
+    let mut per_turn: BTreeMap<(String, u64), Vec<Unit>> = BTreeMap::new();
+    for (pi, p) in passages.iter().enumerate() {
+        let s = sentences(&p.text);
+        let mut i = 0;
+        while i < s.len() {
+            if !is_question(&p.text[s[i].clone()]) {
+                i += 1;
+                continue;
+            }
+            let mut range = s[i].clone();
+            while i + 1 < s.len()
+                && is_question(&p.text[s[i + 1].clone()])
+                && p.text[range.start..s[i + 1].end].chars().count() <= THOUGHT_CHARS
+            {
+                i += 1;
+                range = range.start..s[i].end;
+            }
+            i += 1;
+            if p.text[range.clone()].chars().count() >= 8 {
+                per_turn
+                    .entry((p.transcript.clone(), p.turn))
+                    .or_default()
+                    .push(Unit {
+                        passage: pi,
+                        range,
+                        closing: false,
+                    });
+            }
+        }
+    }
+    // One question per turn first (its longest run), in order; then more.
+    let mut firsts: Vec<Unit> = Vec::new();
+    for units in per_turn.values() {
+        if let Some(u) = units.iter().max_by_key(|u| u.range.len()) {
+            firsts.push(u.clone());
+        }
+    }
+    firsts.truncate(MAX_QUESTIONS);
+    firsts.sort_by_key(|u| (passages[u.passage].seq, u.range.start));
+    firsts
+}
+
+/// Key quotes: the closing statement, then complete thoughts by TextRank
+/// (boosted by the speaker's keywords), each from the turn with the fewest
+/// quotes so far; in transcript order.
+fn choose_quotes(
+    loaded: &Loaded,
+    passages: &[StoredPassage],
+    closing_turns: &HashSet<(String, u64)>,
+    keywords: &[String],
+) -> Vec<Unit> {
+    let g = &loaded.generation;
+    let mut units: Vec<Unit> = Vec::new();
+    let mut pinned: Vec<Unit> = Vec::new();
+    for (i, p) in passages.iter().enumerate() {
+        let closing = closing_turns.contains(&(p.transcript.clone(), p.turn));
+        if closing && pinned.iter().all(|u| passages[u.passage].turn != p.turn) {
+            // The closing statement whole when it is short, else its best
+            // thought (chosen below with the others).
+            let n = p.text.chars().count();
+            if (*QUOTE_CHARS.start()..=THOUGHT_CHARS).contains(&n) {
+                pinned.push(Unit {
+                    passage: i,
+                    range: 0..p.text.len(),
+                    closing: true,
+                });
+                continue;
+            }
+        }
+        for mut u in thoughts(i, &p.text) {
+            u.closing = closing;
+            units.push(u);
+        }
+    }
+    if units.len() > MAX_RANKED_SENTENCES {
+        let step = units.len() as f32 / MAX_RANKED_SENTENCES as f32;
+        units = (0..MAX_RANKED_SENTENCES)
+            .map(|k| units[(k as f32 * step) as usize].clone())
+            .collect();
+    }
+    let is_keyword = |w: &str| keyword_candidate(loaded, w);
+    let bags: Vec<HashSet<String>> = units
+        .iter()
+        .map(|u| {
+            g.analyzer
+                .cut_words(&passages[u.passage].text[u.range.clone()])
+                .into_iter()
+                .map(|w| w.text)
+                .filter(|w| is_keyword(w))
+                .collect()
+        })
+        .collect();
+    let ranks = textrank(&bags);
+    let score: Vec<f32> = (0..units.len())
+        .map(|i| {
+            let hits = keywords.iter().filter(|k| bags[i].contains(*k)).count();
+            ranks[i] * (1.0 + 0.25 * hits as f32)
+        })
+        .collect();
+    let want = MAX_QUOTES
+        .min(units.len() + pinned.len())
+        .max(MIN_QUOTES.min(units.len() + pinned.len()));
+    let mut chosen: Vec<Unit> = pinned;
+    chosen.truncate(want);
+    let mut taken: Vec<usize> = Vec::new();
+    let mut per_turn: HashMap<(String, u64), usize> = HashMap::new();
+    for u in &chosen {
+        let p = &passages[u.passage];
+        *per_turn.entry((p.transcript.clone(), p.turn)).or_default() += 1;
+    }
+    while chosen.len() < want {
+        let best = (0..units.len())
+            .filter(|i| !taken.contains(i))
+            .filter(|&i| !taken.iter().any(|&j| similarity(&bags[i], &bags[j]) > 0.6))
+            .min_by(|&a, &b| {
+                let turn_count = |i: usize| {
+                    let p = &passages[units[i].passage];
+                    per_turn
+                        .get(&(p.transcript.clone(), p.turn))
+                        .copied()
+                        .unwrap_or(0)
+                };
+                turn_count(a)
+                    .cmp(&turn_count(b))
+                    .then(score[b].total_cmp(&score[a]))
+                    .then(a.cmp(&b))
+            });
+        let Some(i) = best else { break };
+        taken.push(i);
+        let p = &passages[units[i].passage];
+        *per_turn.entry((p.transcript.clone(), p.turn)).or_default() += 1;
+        chosen.push(units[i].clone());
+    }
+    chosen.sort_by_key(|u| {
+        let p = &passages[u.passage];
+        (p.transcript.clone(), p.seq, u.range.start)
+    });
+    chosen
+}
+
+/// Whether a folded word may be a keyword at all.
+fn keyword_candidate(loaded: &Loaded, folded: &str) -> bool {
+    is_wordlike(folded)
+        && folded.chars().count() >= 2
+        && !is_stop_word(folded)
+        && !loaded.speakers.is_name(folded)
+        && !GENERIC_WORDS.contains(&folded)
+        && !folded.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Byte ranges of short quoted spans (“人性”, 「念力」) of a text.
+fn quoted_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut open: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        match c {
+            '“' | '「' | '『' | '"' if open.is_none() => open = Some(i + c.len_utf8()),
+            '”' | '」' | '』' | '"' => {
+                if let Some(s) = open.take() {
+                    if text[s..i].chars().count() <= 12 {
+                        out.push(s..i);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The speaker's distinctive words (see the module docs), in original
+/// script, best first.
+fn keywords(
+    loaded: &Loaded,
+    passages: &[StoredPassage],
+    others: &[StoredPassage],
+    closing_turns: &HashSet<(String, u64)>,
+) -> Result<Vec<String>, SummaryError> {
+    let g = &loaded.generation;
+    #[derive(Default)]
+    struct Stat {
+        count: f32,
+        /// Said in an enumeration or in quotation marks.
+        marked: bool,
+        enumerated: bool,
+        quoted: bool,
+        /// Said in the closing statement.
+        closing: bool,
+        original: String,
+        tag: String,
+    }
+    let mut mine: HashMap<String, Stat> = HashMap::new();
+    let mut total_mine = 0f32;
+    let mut mine_text = String::new();
+    for p in passages {
+        let folded = fold_str(&p.text);
+        let tags: HashMap<&str, &str> = g
+            .analyzer
+            .jieba()
+            .tag(&folded, true)
+            .into_iter()
+            .map(|t| (t.word, t.tag))
+            .collect();
+        let quoted = quoted_spans(&p.text);
+        let closing = closing_turns.contains(&(p.transcript.clone(), p.turn));
+        let words = g.analyzer.cut_words(&p.text);
+        // Clause-final pairs of two-character words (不忘|初心。) are
+        // candidate four-character phrases.
+        let mut phrases = Vec::new();
+        for pair in words.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let joined = format!("{}{}", a.text, b.text);
+            if a.original.end == b.original.start
+                && a.text.chars().count() == 2
+                && b.text.chars().count() == 2
+                && joined.chars().all(is_cjk)
+                && p.text[b.original.end..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| !c.is_alphanumeric())
+                && keyword_candidate(loaded, &a.text)
+                && keyword_candidate(loaded, &b.text)
+            {
+                phrases.push(crate::text::Word {
+                    text: joined,
+                    original: a.original.start..b.original.end,
+                });
+            }
+        }
+        for (w, phrase) in words
+            .into_iter()
+            .map(|w| (w, false))
+            .chain(phrases.into_iter().map(|w| (w, true)))
+        {
+            if !keyword_candidate(loaded, &w.text) {
+                continue;
+            }
+            if !phrase {
+                total_mine += 1.0;
+            }
+            let before = p.text[..w.original.start].chars().next_back();
+            let after = p.text[w.original.end..].chars().next();
+            let enumerated = before == Some('、') || after == Some('、');
+            let in_quotes = quoted
+                .iter()
+                .any(|q| q.start <= w.original.start && w.original.end <= q.end);
+            let stat = mine.entry(w.text.clone()).or_insert_with(|| Stat {
+                original: p.text[w.original.clone()].to_owned(),
+                tag: if phrase {
+                    "phrase".to_owned()
+                } else {
+                    tags.get(w.text.as_str()).copied().unwrap_or("x").to_owned()
+                },
+                ..Stat::default()
+            });
+            stat.marked |= enumerated || in_quotes;
+            stat.enumerated |= enumerated;
+            stat.quoted |= in_quotes;
+            stat.closing |= closing;
+        }
+        mine_text.push_str(&folded);
+        mine_text.push('\n');
+    }
+    // Occurrences, not tokens: a word the segmenter cut differently the
+    // second time (有念力) still counts.
+    for (w, st) in mine.iter_mut() {
+        st.count = mine_text.matches(w.as_str()).count().max(1) as f32;
+    }
+    // A phrase counts only when the speaker stresses it: in the closing
+    // statement, or said more than once.
+    mine.retain(|_, st| st.tag != "phrase" || st.closing || st.count >= 2.0);
+    let mut theirs_text = String::new();
+    let mut total_theirs = 0f32;
+    for p in others {
+        let folded = fold_str(&p.text);
+        total_theirs += g.analyzer.cut_folded(&folded).len() as f32;
+        theirs_text.push_str(&folded);
+        theirs_text.push('\n');
+    }
+    let theirs: HashMap<&str, f32> = mine
+        .keys()
+        .map(|w| (w.as_str(), theirs_text.matches(w.as_str()).count() as f32))
+        .collect();
+    let searcher = g.reader.searcher();
+    let n = searcher.num_docs().max(1) as f32;
+    let vocabulary = mine.len().max(1) as f32;
+    let alpha = 0.5f32;
+    let mut scored: Vec<(f32, String)> = Vec::new();
+    for (folded, st) in &mine {
+        let tag = st.tag.as_str();
+        let idiom = folded.chars().count() == 4
+            && folded.chars().all(is_cjk)
+            && (matches!(tag, "i" | "l") || (tag == "phrase" && st.closing));
+        // Content words, and whatever the speaker marked as a term; never
+        // numbers, measure words or particles.
+        let marked = st.marked && !matches!(tag, "m" | "q" | "mq" | "p" | "u" | "c" | "d" | "r");
+        if !CONTENT_TAGS.contains(&tag) && !idiom && !marked {
+            continue;
+        }
+        // Against the other speakers of the same transcripts.
+        let contrast = if total_theirs > 0.0 {
+            let p_mine = (st.count + alpha) / (total_mine + alpha * vocabulary);
+            let p_theirs = (theirs.get(folded.as_str()).copied().unwrap_or(0.0) + alpha)
+                / (total_theirs + alpha * vocabulary);
+            (p_mine / p_theirs).ln()
+        } else {
+            1.0
+        };
+        if contrast <= 0.0 {
+            continue;
+        }
+        // A phrase is not a term of the index: its rarest part stands in.
+        let df = if tag == "phrase" {
+            let mut parts = folded.char_indices().map(|(i, _)| i);
+            let mid = parts.nth(2).unwrap_or(0);
+            let a = searcher.doc_freq(&Term::from_field_text(g.fields.text, &folded[..mid]))?;
+            let b = searcher.doc_freq(&Term::from_field_text(g.fields.text, &folded[mid..]))?;
+            a.min(b) as f32
+        } else {
+            searcher.doc_freq(&Term::from_field_text(g.fields.text, folded))? as f32
+        };
+        let idf = ((n + 1.0) / (df + 1.0)).ln() + 1.0;
+        // Stressed: enumerated, quoted, in the closing statement, repeated,
+        // an idiom.
+        let stress = f32::from(u8::from(st.enumerated))
+            + f32::from(u8::from(st.quoted))
+            + 1.5 * f32::from(u8::from(st.closing))
+            + 0.5 * f32::from(u8::from(st.count >= 2.0))
+            + f32::from(u8::from(idiom));
+        let mut weight = 1.0 + stress;
+        if tag == "v" && stress < 1.0 {
+            weight *= 0.6; // plain verbs say little about a topic
+        }
+        let score = (1.0 + st.count.ln()) * contrast * idf * weight;
+        scored.push((score, folded.clone()));
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    Ok(scored
+        .into_iter()
+        .take(KEYWORDS)
+        .map(|(_, f)| mine[&f].original.clone())
+        .collect())
 }
 
 /// Word overlap normalised by length (TextRank's sentence similarity).

@@ -92,10 +92,11 @@ fn ask_json_contract() {
             assert!(a < b && b <= n, "span {a}..{b} outside {n} chars");
         }
         let turn = h["turn"].as_u64().unwrap();
+        let paragraph = h["paragraph"].as_u64().unwrap();
         let link = h["link"].as_str().unwrap();
         assert!(
             link.starts_with(&format!(
-                "http://bot.test/t/{BUNDLED_ID}#turn-{turn}:~:text="
+                "http://bot.test/t/{BUNDLED_ID}#turn-{turn}-p{paragraph}:~:text="
             )),
             "{link}"
         );
@@ -179,6 +180,150 @@ fn bad_input_exits_2_with_a_clear_message() {
             out.stdout.is_empty() || !String::from_utf8_lossy(&out.stdout).contains("\"hits\"")
         );
     }
+}
+
+#[test]
+fn ask_pages_with_offset_and_refuses_limits_out_of_range() {
+    let data = data_copy();
+    let q = "周伊麗怎麼看客服中心?";
+    let first = ask_json(data.path(), &["--limit", "2"], q);
+    let first = first["hits"].as_array().unwrap().clone();
+    assert_eq!(first.len(), 2);
+    // Options after the question are options, not words of it.
+    let out = forumbot(
+        data.path(),
+        &["ask", "--json", q, "--offset", "1", "--limit", "2"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["query"], q);
+    let paged = v["hits"].as_array().unwrap();
+    assert_eq!(paged[0], first[1], "offset 1 starts at the second hit");
+    // The text hint names the option that pages.
+    let out = forumbot(data.path(), &["ask", "--limit", "1", q]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(more: --offset 1)"), "{text}");
+
+    for limit in ["0", "11", "100000"] {
+        let out = forumbot(data.path(), &["ask", "--limit", limit, q]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--limit {limit}: {stderr}");
+        assert!(stderr.contains("from 1 to 10"), "--limit {limit}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let out = forumbot(data.path(), &["ask", "--offset", "18446744073709551615", q]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("from 0 to 1000"));
+    // An unknown option is an error, before or after the question.
+    for args in [
+        vec!["ask", "--ofset", "3", "創新"],
+        vec!["ask", "創新", "--bogus"],
+    ] {
+        let out = forumbot(data.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("unexpected argument"));
+    }
+    // A question that starts with a dash goes after `--`.
+    let out = forumbot(data.path(), &["ask", "--json", "--", "-念力"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["query"], "-念力");
+}
+
+#[test]
+fn an_english_question_that_finds_nothing_suggests_asking_in_chinese() {
+    let data = data_copy();
+    let out = forumbot(
+        data.path(),
+        &["ask", "what did they say about quantum computing"],
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("The transcripts are in Chinese"), "{text}");
+    assert!(text.contains("郭慶") && text.contains("陳慧菱"), "{text}");
+    assert!(!text.contains("fewer words"), "{text}");
+    // A Chinese question that finds nothing keeps the usual tips.
+    let out = forumbot(data.path(), &["ask", "今天天氣怎麼樣?"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("fewer words"), "{text}");
+}
+
+#[test]
+fn a_settings_file_with_an_unknown_key_is_refused_with_the_key_named() {
+    let data = data_copy();
+    let settings = data.path().join("bad.toml");
+    std::fs::write(&settings, "[search]\ndefault_limt = 5\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&settings)
+        .arg("--data")
+        .arg(data.path())
+        .args(["ask", "念力"])
+        .current_dir(data.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("default_limt"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn transcripts_without_date_or_place_print_no_dangling_colon() {
+    let data = data_copy();
+    std::fs::write(
+        data.path().join("transcripts/plain.txt"),
+        "小論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:好。\n",
+    )
+    .unwrap();
+    let out = forumbot(data.path(), &["transcripts"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("小論壇"), "{text}");
+    for line in text.lines() {
+        assert!(
+            !line.trim_end().ends_with(':'),
+            "dangling colon: {line:?}\n{text}"
+        );
+    }
+    assert!(!text.contains("\\("), "no Discord escapes: {text}");
+}
+
+#[test]
+fn log_lines_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let data = data_copy();
+    assert!(forumbot(data.path(), &["index"]).status.success());
+    std::fs::write(data.path().join("transcripts/broken.txt"), b"\xff\xfe").unwrap();
+    let out = Command::new(BIN)
+        .arg("--data")
+        .arg(data.path())
+        .args(["ask", "念力"])
+        .env("RUST_LOG", "debug")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("FORUMBOT__DISCORD__TOKEN")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("DEBUG"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    // The refusal is reported once, as a warning.
+    assert_eq!(
+        stderr
+            .matches("warning: serving the previous index")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("WARN").count(), 0, "{stderr}");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `forumbot console` end to end: commands piped into the built binary,
 //! with `--data` on a temporary copy of `data/transcripts`, and the printed
 //! replies checked, including that they are the very replies the Discord
-//! commands send (`discord::replies`, rendered with `reply::to_text`).
+//! commands send (`discord::replies`, rendered with `reply::to_console_text`).
 
 use forumbot::discord::replies;
 use forumbot::reply;
@@ -79,6 +79,7 @@ fn the_console_answers_every_command_and_survives_errors() {
         "/help\n\
          /ask 郭慶怎麼看人才?\n\
          /ask --speaker 王小明 人才\n\
+         /ask --limit 50 人才\n\
          /speaker Guo Qing\n\
          /transcripts\n\
          /reindex {missing}\n\
@@ -98,9 +99,10 @@ fn the_console_answers_every_command_and_survives_errors() {
     find_in_order(
         &out,
         &[
-            // /help
+            // /help, once, in the console's own words
             "== forumbot · 說明 · Help ==",
-            "**/ask** `question`",
+            "/ask [--speaker NAME] [--limit N] QUESTION",
+            "/more",
             // /ask: quote, speaker and role, link
             "== 郭慶怎麼看人才? ==",
             "[郭慶 · 中國民生銀行北京分行科技部兼數據應用部總經理]",
@@ -108,6 +110,8 @@ fn the_console_answers_every_command_and_survives_errors() {
             &link,
             // unknown speaker
             "unknown speaker \"王小明\"; known speakers: 唐文, 郭慶, 周伊麗, 陳慧菱",
+            // a limit out of range is refused with the range
+            "--limit 50 is out of range: give a number from 1 to 10",
             // /speaker
             "== 郭慶 · 中國民生銀行北京分行科技部兼數據應用部總經理 ==",
             "發言 · Turns: 5",
@@ -126,7 +130,7 @@ fn the_console_answers_every_command_and_survives_errors() {
             // a bare line is a question, and still answered after the refusals
             "== 周伊麗怎麼看客服中心? ==",
             "[周伊麗 · 中國光大銀行電子銀行部副總經理]",
-            "(more: offset 3)",
+            "(more: /more shows the next quotes, from 4)",
             // /more: the next page, the last one
             "== 周伊麗怎麼看客服中心? ==",
             "比如當客戶在手機上瀏覽了兩次同一個理財產品",
@@ -134,6 +138,17 @@ fn the_console_answers_every_command_and_survives_errors() {
             "The transcripts do not cover this",
         ],
     );
+    // Help is printed once, and the console shows no Discord markdown
+    // escapes or Discord-only wording.
+    assert_eq!(
+        out.matches("== forumbot · 說明 · Help ==").count(),
+        1,
+        "{out}"
+    );
+    assert!(!out.contains("**/ask**"), "{out}");
+    for escape in ["\\(", "\\)", "\\-", "\\*", "\\_"] {
+        assert!(!out.contains(escape), "{escape} in:\n{out}");
+    }
     // Nothing after /quit is read.
     assert_eq!(out.matches("== 郭慶怎麼看人才? ==").count(), 1, "{out}");
     // The refused file was not added.
@@ -157,7 +172,7 @@ fn the_console_prints_the_replies_the_discord_commands_send() {
         .iter()
         .map(|q| {
             let q = Question::new(*q);
-            reply::to_text(&replies::ask(&engine, &q).unwrap())
+            reply::to_console_text(&replies::ask(&engine, &q).unwrap())
         })
         .collect();
     assert_eq!(out, expected);
@@ -196,10 +211,6 @@ fn the_console_adds_a_transcript_file() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(
-        saved
-            .iter()
-            .any(|n| n.starts_with("upload_") && n.ends_with(".txt")),
-        "{saved:?}"
-    );
+    // Saved under a name derived from the file name given.
+    assert!(saved.iter().any(|n| n == "qu-kuai-lian.txt"), "{saved:?}");
 }

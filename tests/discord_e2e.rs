@@ -710,12 +710,11 @@ async fn uploads_are_indexed_or_refused_with_the_reason() {
     assert!(text.contains("Transcript added"), "{text}");
     assert!(text.contains("新增 · New: 區塊鏈與跨境結算"), "{text}");
     assert!(text.contains("王大明 2、李小華 2"), "{text}");
-    // Saved under a generated name, with its sidecar.
+    // Saved under a name derived from the file name given, with its sidecar.
     let files = bot.transcript_files();
     assert_eq!(files.len(), files_before.len() + 2, "{files:?}");
-    assert!(files
-        .iter()
-        .any(|f| f.starts_with("upload_") && f.ends_with(".txt")));
+    assert!(files.iter().any(|f| f == "qu-kuai-lian.txt"), "{files:?}");
+    assert!(files.iter().any(|f| f == "qu-kuai-lian.toml"), "{files:?}");
     assert!(!files.iter().any(|f| f.contains("區塊鏈")));
 
     let a = bot.ask("區塊鏈怎麼改變跨境結算?", &moderator).await;

@@ -150,33 +150,81 @@ fn escaped(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// Follows a hit's link and checks the page shows the quote where it says.
+/// Follows a hit's link and checks the page shows the quote where it says:
+/// the link names the paragraph (`#turn-N-pP`), that paragraph holds the
+/// quote, sits in the turn `turn-N` whose header names the speaker, and the
+/// text fragment's start and end are found in it, in that order, so the
+/// whole quote is highlighted.
 async fn check_hit_link(app: &App, question: &str, hit: &forumbot::Hit) {
     let link = &hit.link;
     let prefix = format!("{}/t/{}#", app.base, hit.transcript);
     assert!(link.starts_with(&prefix), "{question}: link {link}");
     let (url, fragment) = link.split_once('#').unwrap();
     let (anchor, directive) = fragment.split_once(":~:text=").unwrap_or((fragment, ""));
-    assert_eq!(anchor, format!("turn-{}", hit.turn), "{question}: {link}");
+    assert_eq!(
+        anchor,
+        format!("turn-{}-p{}", hit.turn, hit.paragraph),
+        "{question}: {link}"
+    );
 
     let (status, kind, page) = app.get(url).await;
     assert_eq!(status, 200, "{question}: {url}");
     assert!(kind.starts_with("text/html"), "{question}: {kind}");
-    let turn = element_by_id(&page, anchor)
+    let paragraph = element_by_id(&page, anchor)
         .unwrap_or_else(|| panic!("{question}: no element {anchor} on {url}"));
     assert!(
-        turn.contains(&escaped(&hit.text)),
+        paragraph.starts_with("<p "),
+        "{question}: {anchor} is not a paragraph"
+    );
+    assert!(
+        paragraph.contains(&escaped(&hit.text)),
         "{question}: {anchor} lacks the quote {:?}",
         hit.text
     );
-    let seen = text_of(turn);
+    let seen = text_of(paragraph);
     assert!(seen.contains(&hit.text), "{question}: {anchor} text");
-    let start = percent_decode_str(directive).decode_utf8().unwrap();
-    assert!(!start.is_empty(), "{question}: {link} has no text fragment");
+    // The paragraph is inside its turn, under the speaker's header.
+    let turn = element_by_id(&page, &format!("turn-{}", hit.turn)).unwrap();
     assert!(
-        seen.contains(start.as_ref()),
-        "{question}: {anchor} lacks the fragment text {start:?}"
+        turn.contains(paragraph),
+        "{question}: {anchor} outside its turn"
     );
+    let header = &turn[..turn.find("</h3>").unwrap()];
+    let who = hit.speaker.as_deref().unwrap_or("前言");
+    assert!(text_of(header).contains(who), "{question}: header {header}");
+
+    assert!(
+        !directive.is_empty(),
+        "{question}: {link} has no text fragment"
+    );
+    let pieces: Vec<String> = directive
+        .split(',')
+        .map(|p| percent_decode_str(p).decode_utf8().unwrap().into_owned())
+        .collect();
+    assert!(pieces.len() <= 2, "{question}: {link}");
+    let start = seen.find(pieces[0].as_str()).unwrap_or_else(|| {
+        panic!(
+            "{question}: {anchor} lacks the fragment start {:?}",
+            pieces[0]
+        )
+    });
+    assert!(
+        hit.text.starts_with(pieces[0].as_str()),
+        "{question}: start {:?}",
+        pieces[0]
+    );
+    if let Some(end) = pieces.get(1) {
+        assert!(
+            seen[start + pieces[0].len()..].contains(end.as_str()),
+            "{question}: no fragment end {end:?} after its start"
+        );
+        // Only punctuation follows the end piece in the quote.
+        let after = &hit.text[hit.text.rfind(end.as_str()).unwrap() + end.len()..];
+        assert!(
+            after.chars().all(|c| !c.is_alphanumeric()),
+            "{question}: end {end:?} is not the quote's end"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,7 +19,15 @@ use std::time::Duration;
 /// Answers a question (one page of hits, from `q.offset`).
 pub fn ask(engine: &Engine, q: &Question) -> anyhow::Result<Reply> {
     match engine.ask(q) {
-        Ok(answer) => Ok(reply::answer(&answer, q.offset)),
+        Ok(answer) => {
+            // Speakers to suggest only when nothing answers (see reply::answer_with_speakers).
+            let names = if answer.hits.is_empty() {
+                engine.snapshot().speakers.names()
+            } else {
+                Vec::new()
+            };
+            Ok(reply::answer_with_speakers(&answer, q.offset, &names))
+        }
         Err(e) if e.is_user_error() => Ok(reply::user_error(&ask_error_text(&e))),
         Err(e) => Err(anyhow::Error::new(e).context("answering a question")),
     }

@@ -4,8 +4,11 @@
 //! Every piece of transcript or metadata text goes through [`escape`] on its
 //! way into the page (a transcript can contain `<script>`); the only markup
 //! is written here. The pages need no JavaScript: a turn is an element with
-//! `id="turn-N"`, so `#turn-N` scrolls to it, and a `:target` style shows the
-//! reader which turn the link meant.
+//! `id="turn-N"` and each of its paragraphs one with `id="turn-N-pP"`
+//! (1-based), so `#turn-N` and `#turn-N-pP` scroll to them, and a `:target`
+//! style shows the reader which turn and paragraph the link meant. The turn's
+//! header (number, speaker, role) is sticky: while any paragraph of a long
+//! turn is on screen, so is the name of who is speaking.
 
 use crate::index::{Catalog, StoredPassage, TranscriptInfo};
 use std::fmt::Write as _;
@@ -35,10 +38,12 @@ ul.speakers li{margin:.2rem 0}
 .role,.count{color:var(--muted);font-size:.88em}
 .turn{margin:0 -.75rem;padding:.6rem .75rem .2rem;border-left:4px solid transparent;border-radius:4px;scroll-margin-top:1rem}
 .turn+.turn{border-top:1px solid var(--line)}
-.who{font-size:1rem;margin:0 0 .2rem;line-height:1.5}
+.who{font-size:1rem;margin:0 -.75rem .2rem;padding:.25rem .75rem;line-height:1.5;position:sticky;top:0;z-index:1;background:#fff;overflow-wrap:anywhere}
+.turn:target>.who,.turn:has(:target)>.who{background:var(--target)}
 .who .num{display:inline-block;min-width:2.2em;color:var(--muted);font-weight:400;font-size:.85em;text-decoration:none}
 .who .num:hover{text-decoration:underline}
-.turn p{margin:0 0 .8rem;overflow-wrap:anywhere}
+.turn p{margin:0 0 .8rem;overflow-wrap:anywhere;scroll-margin-top:4.5rem}
+.turn p:target{box-shadow:-.75rem 0 0 var(--target-edge)}
 .turn:target,.turn:has(:target){background:var(--target);border-left-color:var(--target-edge)}
 ::target-text{background:#ffd43b;color:inherit}
 ol.transcripts{padding-left:1.2rem}
@@ -328,7 +333,12 @@ pub fn transcript(info: &TranscriptInfo, passages: &[StoredPassage]) -> String {
         }
         out.push_str("</h3>\n");
         for p in &turn.paragraphs {
-            let _ = writeln!(out, "<p>{}</p>", escape(&p.text));
+            let _ = writeln!(
+                out,
+                "<p id=\"turn-{n}-p{}\">{}</p>",
+                p.number,
+                escape(&p.text)
+            );
         }
         out.push_str("</section>\n");
     }
@@ -484,11 +494,47 @@ mod tests {
             passage(1, 2, 4, "Yes."),
         ];
         let html = transcript(&info(None), &ps);
-        assert!(html.contains("<p>第一句。第二句。</p>"), "{html}");
-        assert!(html.contains("<p>Really? Yes.</p>"), "{html}");
+        assert!(
+            html.contains("<p id=\"turn-1-p1\">第一句。第二句。</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p id=\"turn-1-p2\">Really? Yes.</p>"),
+            "{html}"
+        );
         assert!(html.contains("<section class=\"turn intro\" id=\"turn-0\">"));
         assert!(html.contains("<section class=\"turn\" id=\"turn-1\">"));
         assert_eq!(html.matches("<section").count(), 2);
+    }
+
+    #[test]
+    fn every_paragraph_has_an_anchor_and_its_turn_a_sticky_speaker() {
+        let ps: Vec<StoredPassage> = (1..=9)
+            .map(|p| passage(12, p, p, &format!("第{p}段。")))
+            .collect();
+        let html = transcript(&info(None), &ps);
+        // One anchor per paragraph, unique, inside the turn's section.
+        let section = &html[html.find("id=\"turn-12\"").unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        for p in 1..=9 {
+            let id = format!("id=\"turn-12-p{p}\"");
+            assert_eq!(html.matches(&id).count(), 1, "{id}");
+            assert!(
+                section.contains(&format!("<p {id}>第{p}段。</p>")),
+                "{section}"
+            );
+        }
+        // The speaker's header opens the section and is sticky, so it stays
+        // on screen whichever paragraph a link scrolls to.
+        let header = section.find("<h3 class=\"who\">").unwrap();
+        assert!(section[header..].contains("<span class=\"name\">甲</span>"));
+        assert!(section.find("<p ").unwrap() > header);
+        let who_rule = CSS.lines().find(|l| l.starts_with(".who{")).unwrap();
+        assert!(who_rule.contains("position:sticky") && who_rule.contains("top:0"));
+        assert!(
+            who_rule.contains("background:"),
+            "sticky text needs a background"
+        );
     }
 
     #[test]
