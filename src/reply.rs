@@ -756,6 +756,8 @@ mod tests {
         let a = Answer {
             query: "what did they say about blockchain".into(),
             speaker: None,
+            speakers: Vec::new(),
+            weak: Vec::new(),
             hits: vec![],
             total: 0,
             terms: vec![],

@@ -133,7 +133,7 @@ fn the_console_answers_every_command_and_survives_errors() {
             "(more: /more shows the next quotes, from 4)",
             // /more: the next page, the last one
             "== 周伊麗怎麼看客服中心? ==",
-            "比如當客戶在手機上瀏覽了兩次同一個理財產品",
+            "這個方面是要加大建設力度",
             "共 4 段 · 逐字引用 · verbatim quotes",
             "The transcripts do not cover this",
         ],
