@@ -445,7 +445,16 @@ fn parse_question(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result
             max: opts.max_question_chars,
         });
     }
-    let folded = fold_str(text);
+    // Chat mentions (@everyone, @here, <@123>, <#9>) address people; they
+    // are never what a question is about.
+    let addressed: Vec<&str> = text
+        .split_whitespace()
+        .filter(|w| {
+            !(w.starts_with('@')
+                || (w.starts_with("<@") || w.starts_with("<#")) && w.ends_with('>'))
+        })
+        .collect();
+    let folded = fold_str(&addressed.join(" "));
     let mentions = loaded.speakers.find_in(&folded);
     let mut speakers = mentions.speakers.clone();
     if let Some(name) = q
@@ -769,7 +778,13 @@ impl Scored {
     fn into_hit(self, public_url: &str) -> Hit {
         let p = self.passage;
         Hit {
-            link: link(public_url, &p.transcript, p.turn, self.paragraph, &self.text),
+            link: link(
+                public_url,
+                &p.transcript,
+                p.turn,
+                self.paragraph,
+                &self.text,
+            ),
             transcript: p.transcript,
             turn: p.turn,
             paragraph: self.paragraph,
@@ -1402,6 +1417,14 @@ mod tests {
             assert_eq!(a.terms, ["人才"], "{q}: {a:#?}");
             assert_eq!(a.speakers.len(), 2, "{q}");
         }
+    }
+
+    #[test]
+    fn chat_mentions_are_not_words_of_the_question() {
+        let (_t, e) = engine_with(PANEL, SIDECAR);
+        let a = ask(&e, "@everyone <@42> 王芳怎麼看人才? @here");
+        assert_eq!(a.terms, ["人才"], "{a:#?}");
+        assert!(!a.hits.is_empty());
     }
 
     #[test]

@@ -375,7 +375,7 @@ async fn ask_quotes_the_speaker_in_either_script_or_says_it_is_not_covered() {
     assert_eq!(a.embeds()[0]["title"], "周伊麗怎麼看客服中心?");
     assert_eq!(author(&a, 0), "周伊麗 · 中國光大銀行電子銀行部副總經理");
     let d = description(&a, 0);
-    assert!(d.starts_with("> "), "{d}");
+    assert!(d.contains("\n> ") || d.starts_with("> "), "{d}");
     assert!(d.contains("**客服中心**"), "{d}");
     assert!(d.contains("將會是銀行的一個很重要、很核心的部門"), "{d}");
     assert!(

@@ -39,11 +39,39 @@ pub fn question_in(content: &str, bot_id: u64) -> Option<String> {
     if !forms.iter().any(|f| content.contains(f.as_str())) {
         return None;
     }
-    let mut text = content.to_owned();
-    for f in &forms {
-        text = text.replace(f.as_str(), " ");
+    // Every mention is addressing, not part of the question: users, roles,
+    // channels, @everyone and @here.
+    let words: Vec<&str> = content
+        .split_whitespace()
+        .flat_map(split_mentions)
+        .filter(|w| !is_mention(w))
+        .collect();
+    Some(words.join(" "))
+}
+
+/// A word cut where a mention starts or ends (`<@42>郭慶` → `<@42>`, `郭慶`).
+fn split_mentions(word: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = word;
+    while let Some(start) = rest.find("<@").or_else(|| rest.find("<#")) {
+        let Some(len) = rest[start..].find('>') else {
+            break;
+        };
+        if start > 0 {
+            out.push(&rest[..start]);
+        }
+        out.push(&rest[start..start + len + 1]);
+        rest = &rest[start + len + 1..];
     }
-    Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+fn is_mention(word: &str) -> bool {
+    let tagged = (word.starts_with("<@") || word.starts_with("<#")) && word.ends_with('>');
+    tagged || word == "@everyone" || word == "@here"
 }
 
 async fn on_message(fw: FrameworkContext<'_>, msg: &Message) {
@@ -179,6 +207,10 @@ mod tests {
             Some("請問 客服中心")
         );
         assert_eq!(question_in("<@42>", 42).as_deref(), Some(""));
+        assert_eq!(
+            question_in("@everyone <@42>郭慶怎麼看人才? <@&7> <#9> @here", 42).as_deref(),
+            Some("郭慶怎麼看人才?")
+        );
         assert_eq!(question_in("<@43> 你好", 42), None);
         assert_eq!(question_in("大家好", 42), None);
     }
