@@ -878,12 +878,14 @@ fn write_generation(
         doc.add_u64(f.flags, place.flags);
         // The first value is the turn's context (what is read back); the
         // prompt is a second value, so the passage is found through it too.
-        doc.add_text(f.context, &place.context);
+        // Both are only ever matched, never shown: stored folded, so a
+        // question does not fold them again for every candidate.
+        doc.add_text(f.context, text::fold_str(&place.context));
         if let Some(prompt) = &place.prompt {
             doc.add_u64(f.prompt_turn, prompt.turn as u64);
             doc.add_text(f.prompt_speaker, &prompt.speaker);
             doc.add_text(f.prompt_text, &prompt.text);
-            doc.add_text(f.context, &prompt.text);
+            doc.add_text(f.context, text::fold_str(&prompt.text));
         }
         if let Some(partner) = &place.partner {
             doc.add_text(f.partner, partner);
@@ -972,8 +974,10 @@ pub struct StoredPassage {
     pub text: String,
     /// [`crate::conversation::flags`].
     pub flags: u64,
-    /// Earlier text of the turn that frames the passage.
+    /// Earlier text of the turn that frames the passage, folded.
     pub context: String,
+    /// The prompt's text, folded (empty without a prompt).
+    pub prompt_folded: String,
     pub prompt: Option<Prompt>,
     /// The lead-in or the substance quoted with this passage.
     pub partner: Option<String>,
@@ -1006,6 +1010,12 @@ impl Generation {
             text: s(f.text).unwrap_or_default(),
             flags: n(f.flags),
             context: s(f.context).unwrap_or_default(),
+            prompt_folded: doc
+                .get_all(f.context)
+                .nth(1)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+                .unwrap_or_default(),
             prompt: match (n(f.prompt_turn), s(f.prompt_speaker), s(f.prompt_text)) {
                 (turn, Some(speaker), Some(text)) if turn > 0 => Some(Prompt {
                     turn: turn as usize,

@@ -615,6 +615,19 @@ mod tests {
     use super::*;
     use crate::search::Hit;
 
+    /// An answer that found nothing.
+    fn no_hits(query: &str) -> Answer {
+        Answer {
+            query: query.into(),
+            speaker: None,
+            speakers: Vec::new(),
+            hits: Vec::new(),
+            weak: Vec::new(),
+            total: 0,
+            terms: Vec::new(),
+        }
+    }
+
     fn hit(text: &str, highlights: Vec<[usize; 2]>) -> Hit {
         Hit {
             transcript: "t".into(),
@@ -691,15 +704,7 @@ mod tests {
 
     #[test]
     fn no_hits_says_so_without_quoting() {
-        let a = Answer {
-            query: "今天天氣怎麼樣?".into(),
-            speaker: None,
-            speakers: Vec::new(),
-            weak: Vec::new(),
-            hits: vec![],
-            total: 0,
-            terms: vec![],
-        };
+        let a = no_hits("今天天氣怎麼樣?");
         let r = answer(&a, 0);
         let text = to_text(&r);
         assert!(text.contains("The transcripts do not cover this"));
@@ -753,15 +758,7 @@ mod tests {
         assert!(is_latin_question("Zhōu Yīlì"));
         assert!(!is_latin_question("郭慶 talent"));
         assert!(!is_latin_question("2024?"));
-        let a = Answer {
-            query: "what did they say about blockchain".into(),
-            speaker: None,
-            speakers: Vec::new(),
-            weak: Vec::new(),
-            hits: vec![],
-            total: 0,
-            terms: vec![],
-        };
+        let a = no_hits("what did they say about blockchain");
         let names = vec!["郭慶".to_owned(), "陳慧菱".to_owned()];
         let text = to_text(&answer_with_speakers(&a, 0, &names));
         assert!(text.contains("The transcripts are in Chinese"), "{text}");

@@ -56,7 +56,7 @@ impl EngineOptions {
             max_question_chars: 300,
             max_limit: 10,
             min_coverage: 0.5,
-            candidates: 64,
+            candidates: 32,
             lock_wait: index::DEFAULT_LOCK_WAIT,
         }
     }
@@ -758,7 +758,6 @@ impl Clock {
 /// A passage ready to be quoted: what it says, how well it answers.
 struct Scored {
     score: f32,
-    highlights: Vec<[usize; 2]>,
     /// The quoted text (a lead-in and its substance together).
     text: String,
     /// Paragraph the quote starts at.
@@ -775,7 +774,14 @@ impl Scored {
         )
     }
 
-    fn into_hit(self, public_url: &str) -> Hit {
+    /// The hit as shown, with the question's words highlighted (only the
+    /// hits shown are highlighted: a long list of candidates is not).
+    fn into_hit(self, public_url: &str, terms: &[QueryTerm]) -> Hit {
+        let highlights = if terms.is_empty() {
+            Vec::new()
+        } else {
+            highlights(&self.text, &fold(&self.text), terms)
+        };
         let p = self.passage;
         Hit {
             link: link(
@@ -791,7 +797,7 @@ impl Scored {
             speaker: p.speaker,
             role: p.role,
             text: self.text,
-            highlights: self.highlights,
+            highlights,
             score: (self.score * 1000.0).round() / 1000.0,
             prompt: p.prompt,
         }
@@ -881,13 +887,13 @@ fn ask_with(
         .into_iter()
         .skip(q.offset)
         .take(limit)
-        .map(|s| s.into_hit(&opts.public_url))
+        .map(|s| s.into_hit(&opts.public_url, &terms))
         .collect();
     if answer.total == 0 && q.offset == 0 {
         answer.weak = weak
             .into_iter()
             .take(limit.min(WEAK_HITS))
-            .map(|s| s.into_hit(&opts.public_url))
+            .map(|s| s.into_hit(&opts.public_url, &terms))
             .collect();
     }
     Ok(answer)
@@ -973,17 +979,12 @@ fn rank(
         clock.lap(|s| &mut s.fetch);
         let (quote, paragraph) = quote_of(&p);
         let folded = fold(&quote);
-        let context = fold_str(&p.context);
-        let prompt = p
-            .prompt
-            .as_ref()
-            .map(|x| fold_str(&x.text))
-            .unwrap_or_default();
+        let (context, prompt) = (&p.context, &p.prompt_folded);
         let mut own = 0.0;
         let mut covered = 0.0;
         let framed: Vec<f32> = terms
             .iter()
-            .map(|t| (CONTEXT_CREDIT * cover(t, &context)).max(PROMPT_CREDIT * cover(t, &prompt)))
+            .map(|t| (CONTEXT_CREDIT * cover(t, context)).max(PROMPT_CREDIT * cover(t, prompt)))
             .collect();
         for (t, framed) in terms.iter().zip(&framed) {
             let c_own = cover(t, &folded.text);
@@ -997,7 +998,12 @@ fn rank(
         // sentences must cover the question too, not words scattered over
         // a long passage.
         let mut best_window = 0.0f32;
-        for window in windows(&folded.text, WINDOW_SENTENCES) {
+        let windows = windows(&folded.text, WINDOW_SENTENCES);
+        let whole = windows.len() == 1;
+        if whole {
+            best_window = covered;
+        }
+        for window in windows.into_iter().filter(|_| !whole) {
             let c: f32 = terms
                 .iter()
                 .zip(&framed)
@@ -1006,6 +1012,11 @@ fn rank(
             best_window = best_window.max(c);
         }
         let passage_coverage = covered / total_weight;
+        // The window never covers more than the passage: a passage too weak
+        // to be even a weak match needs no window.
+        if passage_coverage < WEAK_COVERAGE {
+            continue;
+        }
         let mut coverage =
             WINDOW_WEIGHT * best_window / total_weight + (1.0 - WINDOW_WEIGHT) * passage_coverage;
         let mut score = coverage + 0.35 * bm25 / max_bm25;
@@ -1033,10 +1044,8 @@ fn rank(
             text = %quote.chars().take(30).collect::<String>(),
             "candidate"
         );
-        let highlights = highlights(&quote, &folded, terms);
         let scored = Scored {
             score,
-            highlights,
             text: quote,
             paragraph,
             passage: p,
@@ -1114,7 +1123,6 @@ fn speaker_passages(
         };
         out.push(Scored {
             score,
-            highlights: Vec::new(),
             text: p.text.clone(),
             paragraph: p.paragraph,
             passage: p,

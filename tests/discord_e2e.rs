@@ -20,8 +20,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use support::fake_discord::{
-    callback, everyday_permissions, opt, BuiltInteraction, FakeAttachment, FakeDiscord, Invoker,
-    RecordedRequest, DEFAULT_TIMEOUT, EPHEMERAL, TEST_TOKEN,
+    buttons, callback, everyday_permissions, opt, BuiltInteraction, FakeAttachment, FakeDiscord,
+    Invoker, RecordedRequest, DEFAULT_TIMEOUT, EPHEMERAL, TEST_TOKEN,
 };
 
 const MEMBER: u64 = 900_000_000_000_000_001;
@@ -262,17 +262,6 @@ fn assert_no_pings(answer: &RecordedRequest) {
         "{}",
         answer.body
     );
-}
-
-/// The `custom_id`s of the buttons on a message.
-fn buttons(message: &Value) -> Vec<String> {
-    message["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row["components"].as_array().into_iter().flatten())
-        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
-        .collect()
 }
 
 // ---------------------------------------------------------------------------

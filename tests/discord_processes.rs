@@ -15,7 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::fake_discord::{
-    callback, opt, FakeDiscord, FakeDiscordConfig, Invoker, RecordedRequest, DEFAULT_TIMEOUT,
+    buttons, callback, opt, FakeDiscord, FakeDiscordConfig, Invoker, RecordedRequest,
+    DEFAULT_TIMEOUT,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_forumbot");
@@ -176,16 +177,6 @@ async fn answer_to(fake: &FakeDiscord, id: &str, token: &str) -> RecordedRequest
 
 fn author(answer: &RecordedRequest) -> &str {
     answer.embeds()[0]["author"]["name"].as_str().unwrap_or("")
-}
-
-fn buttons(message: &Value) -> Vec<String> {
-    message["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row["components"].as_array().into_iter().flatten())
-        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -288,6 +288,17 @@ impl RecordedRequest {
     }
 }
 
+/// The custom ids of a message's buttons, in order.
+pub fn buttons(message: &Value) -> Vec<String> {
+    message["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().into_iter().flatten())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Text a user would read in a message JSON (content plus embeds).
 pub fn message_text(message: &Value) -> String {
     let mut parts = Vec::new();
