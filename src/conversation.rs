@@ -102,13 +102,15 @@ const CONTEXT_PART_CHARS: usize = 200;
 
 /// The end of `s`, at most `max` characters, on a char boundary.
 fn tail_chars(s: &str, max: usize) -> &str {
-    let n = s.chars().count();
-    if n <= max {
-        return s;
+    // From the end: the cost is the tail's, however long `s` is.
+    match max
+        .checked_sub(1)
+        .and_then(|m| s.char_indices().rev().nth(m))
+    {
+        Some((at, _)) => &s[at..],
+        None if max == 0 => "",
+        None => s,
     }
-    let skip = n - max;
-    let at = s.char_indices().nth(skip).map_or(0, |(i, _)| i);
-    &s[at..]
 }
 
 /// Sentences of `text` (kept with their end marks), verbatim.
@@ -229,6 +231,7 @@ pub fn places(t: &Transcript, passages: &[Passage]) -> Vec<Place> {
         last_turn.insert(turn.speaker.as_str(), turn.number);
     }
 
+    let mut cursor: Option<(usize, usize, usize)> = None;
     passages
         .iter()
         .map(|p| {
@@ -236,7 +239,13 @@ pub fn places(t: &Transcript, passages: &[Passage]) -> Vec<Place> {
             if p.turn == 0 {
                 return place;
             }
-            let Some(turn) = t.turns.iter().find(|x| x.number == p.turn) else {
+            // Turns are numbered from 1 in order; look one up directly.
+            let Some(turn) = t
+                .turns
+                .get(p.turn - 1)
+                .filter(|x| x.number == p.turn)
+                .or_else(|| t.turns.iter().find(|x| x.number == p.turn))
+            else {
                 return place;
             };
             let speaker = turn.speaker.as_str();
@@ -251,10 +260,7 @@ pub fn places(t: &Transcript, passages: &[Passage]) -> Vec<Place> {
             }
             let para = p.paragraph.saturating_sub(1);
             let own = turn.paragraphs.get(para).map(|x| x.text.as_str());
-            if opens[turn.number]
-                && own.is_some_and(|text| !question_sentences(text).is_empty())
-                && !question_sentences(&p.text).is_empty()
-            {
+            if opens[turn.number] && !question_sentences(&p.text).is_empty() {
                 place.flags |= flags::PROMPT;
             }
             place.prompt = answers[turn.number].clone();
@@ -282,7 +288,21 @@ pub fn places(t: &Transcript, passages: &[Passage]) -> Vec<Place> {
             // A piece of a split paragraph: the paragraph's opening and the
             // text just before the piece frame it.
             if let Some(text) = own {
-                if let Some(at) = text.find(p.text.as_str()).filter(|&at| at > 0) {
+                // Pieces of a split paragraph come in order: look for each
+                // from where the last one ended, so a paragraph split into
+                // thousands of pieces is read once, not once per piece.
+                let from = match cursor {
+                    Some((t, q, end)) if t == p.turn && q == p.paragraph => end,
+                    _ => 0,
+                };
+                let at = text
+                    .get(from..)
+                    .and_then(|rest| rest.find(p.text.as_str()))
+                    .map(|i| i + from);
+                if let Some(at) = at {
+                    cursor = Some((p.turn, p.paragraph, at + p.text.len()));
+                }
+                if let Some(at) = at.filter(|&at| at > 0) {
                     let before = &text[..at];
                     if para == 0 {
                         context.push(head_chars(before, n));
@@ -470,12 +490,36 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_paragraph_is_framed_in_one_pass() {
+        // 600,000 characters with no sentence end: thousands of pieces, each
+        // framed by the text just before it (a search per piece from the
+        // start of the paragraph would take minutes here).
+        let huge = "數據營銷".repeat(150_000);
+        let t = transcript(
+            vec![speaker("甲", false), speaker("乙", false)],
+            &[("甲", &[huge.as_str()]), ("乙", &["好。"])],
+        );
+        let passages = t.passages();
+        assert!(passages.len() > 1000, "{}", passages.len());
+        let places = places(&t, &passages);
+        assert_eq!(places.len(), passages.len());
+        assert!(places[0].context.is_empty());
+        for place in &places[1..passages.len() - 1] {
+            assert!(place.context.chars().count() <= 2 * CONTEXT_PART_CHARS + 1);
+            assert!(place.context.starts_with("數據營銷"), "{}", place.context);
+        }
+    }
+
+    #[test]
     fn question_sentences_are_verbatim_and_tail_cut() {
         assert_eq!(
             question_sentences("好。有沒有特別注重90後?有沒有年齡側重點?謝謝。"),
             ["有沒有特別注重90後?", "有沒有年齡側重點?"]
         );
         assert_eq!(tail_chars("一二三四五", 2), "四五");
+        assert_eq!(tail_chars("一二", 5), "一二");
+        assert_eq!(tail_chars("一二", 0), "");
+        assert_eq!(head_chars("一二三", 2), "一二");
         assert!(question_sentences("沒有問題。").is_empty());
     }
 }
