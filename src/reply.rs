@@ -667,6 +667,23 @@ mod tests {
     }
 
     #[test]
+    fn weak_matches_are_shown_apart_from_answers() {
+        let mut a = no_hits("區塊鏈清算");
+        a.weak = vec![hit("銀行的清算系統很老。", vec![[3, 5]])];
+        let r = answer(&a, 0);
+        let e = &r.embeds[0];
+        assert!(e.description.as_deref().unwrap().contains("do not cover"));
+        assert_eq!(e.fields.len(), 1);
+        assert!(
+            e.fields[0].name.contains("Weak match 1"),
+            "{:?}",
+            e.fields[0]
+        );
+        assert!(e.fields[0].value.contains("銀行的清算系統很老"));
+        assert!(e.fields[0].value.chars().count() <= limits::FIELD_VALUE);
+    }
+
+    #[test]
     fn answers_stay_within_discord_limits_whatever_the_input() {
         let long = "很長的段落。".repeat(2000);
         let a = Answer {
@@ -675,13 +692,28 @@ mod tests {
             speakers: Vec::new(),
             weak: Vec::new(),
             hits: (0..10)
-                .map(|_| hit(&long, vec![[0, 2], [10, 12]]))
+                .map(|i| {
+                    let mut h = hit(&long.replacen('。', "。\n", i), vec![[0, 2], [10, 12]]);
+                    // Every other hit answers a (long, markdown-laden) prompt.
+                    h.prompt = (i % 2 == 0).then(|| crate::conversation::Prompt {
+                        turn: 2,
+                        speaker: "主持*人*".into(),
+                        text: "_問題_?".repeat(300),
+                    });
+                    h
+                })
                 .collect(),
             total: 20,
             terms: vec![],
         };
         let r = answer(&a, 0);
         assert_eq!(r.embeds.len(), 10);
+        let first = r.embeds[0].description.as_deref().unwrap();
+        assert!(
+            first.starts_with("↳ 回應 主持\\*人\\* 第 2 輪的提問:"),
+            "{first}"
+        );
+        assert!(first.lines().nth(1).unwrap().starts_with("> "), "{first}");
         assert!(
             embeds_total(&r.embeds) <= limits::EMBEDS_TOTAL,
             "{}",
