@@ -842,7 +842,11 @@ fn ask_with(
     let limit = q.limit.clamp(1, opts.max_limit.max(1));
     clock.lap(|s| &mut s.parse);
     let searcher = loaded.generation.reader.searcher();
-    let terms = query_terms(loaded, &searcher, &parsed.rest)?;
+    let mut terms = query_terms(loaded, &searcher, &parsed.rest)?;
+    if parsed.asks_for_question {
+        // "What question did X ask about Y": 问题 frames the asking.
+        terms.retain(|t| !matches!(t.text.as_str(), "问题" | "提问" | "question" | "questions"));
+    }
     clock.lap(|s| &mut s.terms);
     let mut answer = Answer {
         query: q.text.trim().to_owned(),
@@ -965,6 +969,7 @@ fn rank(
     let Some(max_bm25) = top.first().map(|t| t.0).filter(|s| *s > 0.0) else {
         return Ok((Vec::new(), Vec::new()));
     };
+    let pairs = question_pairs(&parsed.rest);
     let total_weight: f32 = terms
         .iter()
         .map(|t| t.weight)
@@ -1012,6 +1017,19 @@ fn rank(
             best_window = best_window.max(c);
         }
         let passage_coverage = covered / total_weight;
+        // Phrase-level evidence: the share of the question's character
+        // pairs (across word boundaries too: 共产国家 → 产国) that the quote,
+        // its context or its prompt holds.
+        let held = |g: &String| {
+            folded.text.contains(g.as_str())
+                || context.contains(g.as_str())
+                || prompt.contains(g.as_str())
+        };
+        let overlap = if pairs.is_empty() {
+            1.0
+        } else {
+            pairs.iter().filter(|g| held(g)).count() as f32 / pairs.len() as f32
+        };
         // The window never covers more than the passage: a passage too weak
         // to be even a weak match needs no window.
         if passage_coverage < WEAK_COVERAGE {
@@ -1019,6 +1037,11 @@ fn rank(
         }
         let mut coverage =
             WINDOW_WEIGHT * best_window / total_weight + (1.0 - WINDOW_WEIGHT) * passage_coverage;
+        // Words of the question scattered over a passage about something
+        // else: never an answer, at most a weak match.
+        if overlap < MIN_PAIR_OVERLAP {
+            coverage = coverage.min(WEAK_COVERAGE);
+        }
         let mut score = coverage + 0.35 * bm25 / max_bm25;
         // A question is context for its answers, not an answer, unless
         // what was asked is the question: it ranks below them.
@@ -1064,6 +1087,24 @@ fn rank(
     }
     clock.lap(|s| &mut s.rerank);
     Ok((answers, weak))
+}
+
+/// Least share of the question's character pairs an answer must hold.
+const MIN_PAIR_OVERLAP: f32 = 0.35;
+
+/// Pairs of adjacent Han characters of the folded question (names already
+/// taken out), without those holding a question or function word.
+fn question_pairs(rest: &str) -> Vec<String> {
+    let function = |c: char| is_stop_word(c.encode_utf8(&mut [0; 4]));
+    let mut pairs: Vec<String> = text::bigrams(rest)
+        .into_iter()
+        .map(|g| g.0)
+        .filter(|g| g.chars().count() == 2 && g.chars().all(text::is_cjk))
+        .filter(|g| !g.chars().any(function) && !is_stop_word(g))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    pairs
 }
 
 /// Sentences in the window whose coverage counts beside the passage's.
@@ -1433,6 +1474,15 @@ mod tests {
         let a = ask(&e, "@everyone <@42> 王芳怎麼看人才? @here");
         assert_eq!(a.terms, ["人才"], "{a:#?}");
         assert!(!a.hits.is_empty());
+    }
+
+    #[test]
+    fn question_pairs_cross_words_and_skip_function_characters() {
+        let pairs = question_pairs("历史上第一个共产国家是哪一个?");
+        assert!(pairs.contains(&"产国".to_owned()), "{pairs:?}");
+        assert!(pairs.contains(&"共产".to_owned()), "{pairs:?}");
+        assert!(!pairs.iter().any(|p| p.contains('是')), "{pairs:?}");
+        assert!(question_pairs("2011 quantum").is_empty());
     }
 
     #[test]
