@@ -86,7 +86,7 @@ fn the_console_answers_every_command_and_survives_errors() {
          /reindex {latin1}\n\
          /nonsense\n\
          \n\
-         周伊麗怎麼看客服中心?\n\
+         周伊麗怎麼看客服?\n\
          /more\n\
          今天天氣怎麼樣?\n\
          /quit\n\
@@ -128,12 +128,12 @@ fn the_console_answers_every_command_and_survives_errors() {
             "Nothing was changed",
             "unknown command /nonsense",
             // a bare line is a question, and still answered after the refusals
-            "== 周伊麗怎麼看客服中心? ==",
+            "== 周伊麗怎麼看客服? ==",
             "[周伊麗 · 中國光大銀行電子銀行部副總經理]",
             "(more: /more shows the next quotes, from 4)",
             // /more: the next page, the last one
-            "== 周伊麗怎麼看客服中心? ==",
-            "這個方面是要加大建設力度",
+            "== 周伊麗怎麼看客服? ==",
+            "說到銀行哪個部門的擴張速度最快",
             "共 4 段 · 逐字引用 · verbatim quotes",
             "The transcripts do not cover this",
         ],
@@ -191,7 +191,7 @@ fn the_console_adds_a_transcript_file() {
     let out = console(
         data.path(),
         &format!(
-            "/reindex {}\n區塊鏈怎麼改變跨境結算?\n周伊麗怎麼看客服中心?\n",
+            "/reindex {}\n區塊鏈怎麼改變跨境結算?\n周伊麗怎麼看客服?\n",
             upload.display()
         ),
     );
