@@ -115,22 +115,14 @@ fn tail_chars(s: &str, max: usize) -> &str {
 
 /// Sentences of `text` (kept with their end marks), verbatim.
 fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
     let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if matches!(
-            c,
-            '。' | '!' | '\u{ff01}' | '?' | '\u{ff1f}' | ';' | '\u{ff1b}' | '\n'
-        ) {
-            let end = i + c.len_utf8();
-            if text[start..end].chars().any(char::is_alphanumeric) {
-                out.push(&text[start..end]);
-            }
-            start = end;
+    let mut out = Vec::new();
+    for end in crate::transcript::sentence_ends(text) {
+        let piece = &text[start..end];
+        if piece.chars().any(char::is_alphanumeric) {
+            out.push(piece);
         }
-    }
-    if text[start..].chars().any(char::is_alphanumeric) {
-        out.push(&text[start..]);
+        start = end;
     }
     out
 }

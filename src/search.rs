@@ -1116,17 +1116,8 @@ const WINDOW_WEIGHT: f32 = 0.5;
 /// has `n` sentences or fewer).
 fn windows(folded: &str, n: usize) -> Vec<&str> {
     let mut ends = vec![0];
-    for (i, c) in folded.char_indices() {
-        if matches!(
-            c,
-            '。' | '!' | '?' | ';' | '\n' | '\u{ff01}' | '\u{ff1f}' | '\u{ff1b}'
-        ) {
-            ends.push(i + c.len_utf8());
-        }
-    }
-    if *ends.last().unwrap_or(&0) < folded.len() {
-        ends.push(folded.len());
-    }
+    ends.extend(crate::transcript::sentence_ends(folded));
+    ends.dedup();
     if ends.len() <= n + 1 {
         return vec![folded];
     }
