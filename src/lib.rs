@@ -16,6 +16,7 @@ pub mod eval;
 pub mod index;
 pub mod ingest;
 pub mod lexicon;
+pub mod links;
 pub mod reply;
 pub mod search;
 pub mod settings;

@@ -435,7 +435,6 @@ pub fn summary(s: &SpeakerSummary) -> Reply {
 
 /// Renders the list of indexed transcripts with links to their pages.
 pub fn transcripts(list: &[TranscriptInfo], public_url: &str) -> Reply {
-    let base = public_url.trim_end_matches('/');
     let fields: Vec<Field> = list
         .iter()
         .take(limits::FIELDS)
@@ -458,8 +457,9 @@ pub fn transcripts(list: &[TranscriptInfo], public_url: &str) -> Reply {
                 format!("{when}\n")
             };
             let value = format!(
-                "{when}講者 · Speakers: {who}\n{} 輪 · [閱讀全文]({base}/t/{})",
-                t.turns, t.meta.id
+                "{when}講者 · Speakers: {who}\n{} 輪 · [閱讀全文]({})",
+                t.turns,
+                crate::links::transcript_url(public_url, &t.meta.id)
             );
             Field {
                 name: truncate(&t.meta.title, limits::FIELD_NAME),

@@ -23,7 +23,8 @@
 //!   with a link, not by their longest passages.
 
 use crate::index::{IndexError, StoredPassage};
-use crate::search::{link, EngineOptions, Loaded};
+use crate::links::link;
+use crate::search::{EngineOptions, Loaded};
 use crate::text::{fold_str, is_cjk, is_stop_word, is_wordlike};
 use crate::transcript::sentence_ends;
 use serde::Serialize;

@@ -21,6 +21,7 @@
 
 pub mod page;
 
+use crate::links;
 use crate::search::Engine;
 use crate::settings::WebSettings;
 use crate::transcript;
@@ -202,7 +203,7 @@ fn router_with(engine: Arc<Engine>, page_cache_bytes: usize) -> Router {
     Router::new()
         .route("/", get(list))
         .route("/healthz", get(healthz))
-        .route("/t/{id}", get(transcript_page))
+        .route(links::TRANSCRIPT_ROUTE, get(transcript_page))
         .fallback(not_found)
         .with_state(app)
 }

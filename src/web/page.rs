@@ -11,6 +11,7 @@
 //! turn is on screen, so is the name of who is speaking.
 
 use crate::index::{Catalog, StoredPassage, TranscriptInfo};
+use crate::links;
 use std::fmt::Write as _;
 
 /// Inline, so a page is one request and the CSP can forbid other origins.
@@ -316,9 +317,10 @@ pub fn transcript(info: &TranscriptInfo, passages: &[StoredPassage]) -> String {
     for turn in turns(passages) {
         let n = turn.number;
         let class = if n == 0 { "turn intro" } else { "turn" };
+        let anchor = links::turn_anchor(n);
         let _ = write!(
             out,
-            "<section class=\"{class}\" id=\"turn-{n}\">\n<h3 class=\"who\"><a class=\"num\" href=\"#turn-{n}\">#{n}</a> "
+            "<section class=\"{class}\" id=\"{anchor}\">\n<h3 class=\"who\"><a class=\"num\" href=\"#{anchor}\">#{n}</a> "
         );
         match turn.speaker {
             Some(name) => {
@@ -335,8 +337,8 @@ pub fn transcript(info: &TranscriptInfo, passages: &[StoredPassage]) -> String {
         for p in &turn.paragraphs {
             let _ = writeln!(
                 out,
-                "<p id=\"turn-{n}-p{}\">{}</p>",
-                p.number,
+                "<p id=\"{}\">{}</p>",
+                links::paragraph_anchor(n, p.number),
                 escape(&p.text)
             );
         }
@@ -367,9 +369,9 @@ pub fn transcript_list(catalog: &Catalog) -> String {
             let tl = labels(&m.lang);
             let _ = write!(
                 out,
-                "<li lang=\"{}\"><a href=\"/t/{}\">{}</a>",
+                "<li lang=\"{}\"><a href=\"{}\">{}</a>",
                 escape(lang_tag(&m.lang)),
-                escape(&m.id),
+                escape(&links::transcript_path(&m.id)),
                 escape(&m.title)
             );
             let details: Vec<String> = [m.event.as_deref(), m.date.as_deref(), m.place.as_deref()]
