@@ -4,9 +4,10 @@
 //!
 //! Exit codes: 0 success (also for "no hits"), 2 bad input, 1 internal error.
 
+use crate::engine::Engine;
 use crate::index::{self, DataDir, IndexError, Progress};
 use crate::reply;
-use crate::search::{AskError, Engine, Question};
+use crate::search::{AskError, Question};
 use crate::settings::Settings;
 use crate::summary::{self, SummaryError};
 use clap::{Parser, Subcommand};
@@ -204,6 +205,14 @@ pub fn open_engine(settings: &Settings) -> Result<Engine, CliError> {
     Ok(opened.engine)
 }
 
+/// Serving commands pick up generations other processes build (a
+/// `forumbot index` run) while they run; one-shot commands never look.
+fn watch(engine: &Arc<Engine>) -> Result<crate::engine::Watcher, CliError> {
+    engine
+        .watch(crate::engine::REFRESH_INTERVAL)
+        .map_err(|e| CliError::Internal(e.into()))
+}
+
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let mut line = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
     line.push(b'\n');
@@ -324,6 +333,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
         }
         Command::Web => {
             let engine = Arc::new(open_engine(settings)?);
+            let _watcher = watch(&engine)?;
             let web = settings.web.clone();
             runtime()?.block_on(async move {
                 eprintln!(
@@ -339,12 +349,14 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
                 return Err(CliError::User(NO_TOKEN.to_owned()));
             }
             let engine = Arc::new(open_engine(settings)?);
+            let _watcher = watch(&engine)?;
             let settings = settings.clone();
             runtime()?.block_on(crate::discord::run(settings, engine))?;
             Ok(())
         }
         Command::Console => {
             let engine = Arc::new(open_engine(settings)?);
+            let _watcher = watch(&engine)?;
             let stdin = std::io::stdin().lock();
             crate::console::run(engine, settings, stdin, std::io::stdout())?;
             Ok(())

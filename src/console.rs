@@ -12,9 +12,10 @@
 //! (`console | head`) ends the session quietly.
 
 use crate::discord::replies;
+use crate::engine::Engine;
 use crate::ingest::Upload;
 use crate::reply::{self, Reply};
-use crate::search::{Engine, Question};
+use crate::search::Question;
 use crate::settings::Settings;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;

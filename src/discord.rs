@@ -35,7 +35,7 @@ pub mod permissions;
 pub mod ratelimit;
 pub mod replies;
 
-use crate::search::Engine;
+use crate::engine::Engine;
 use crate::settings::Settings;
 use crate::settings::Shards;
 use anyhow::Context as _;

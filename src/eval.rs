@@ -16,7 +16,8 @@
 //! Both count hit@1, hit@3, hit@5 and MRR@5 over the answerable questions,
 //! and how many unanswerable ones were left without hits.
 
-use crate::search::{Answer, AskError, Engine, Hit, Question};
+use crate::engine::Engine;
+use crate::search::{Answer, AskError, Hit, Question};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -405,7 +406,7 @@ mod tests {
 #[cfg(test)]
 mod floor {
     use super::*;
-    use crate::search::EngineOptions;
+    use crate::engine::EngineOptions;
     use std::path::PathBuf;
 
     /// The forum development set, beside the checkout as in CI.

@@ -5,8 +5,8 @@
 //! an upload byte for byte the same as a transcript already there is refused
 //! (it would make every answer quote the same words twice).
 
+use crate::engine::{Engine, Loaded};
 use crate::index::{BuildReport, IndexError, Progress};
-use crate::search::Engine;
 use crate::transcript::{self, TranscriptError};
 use std::path::{Path, PathBuf};
 
@@ -86,40 +86,26 @@ pub fn add(
     let stem = unique_stem(engine, &upload.filename, &first.meta.title);
     let parsed = transcript::parse(shown, &stem, &upload.bytes, sidecar.as_deref())?;
 
-    let _guard = engine.build_guard();
-    let dir = engine.data_dir().transcripts();
-    if let Some(file) = same_transcript(&dir, &upload.bytes)? {
-        return Err(IngestError::AlreadyIndexed {
-            name: upload.filename.clone(),
-            file,
-        });
-    }
-    let loaded = engine.snapshot();
-    if let Some(t) = loaded.generation.catalog.transcript(&parsed.meta.id) {
-        return Err(IngestError::DuplicateId {
-            id: parsed.meta.id.clone(),
-            file: t.file.clone(),
-        });
-    }
-    drop(loaded);
-    std::fs::create_dir_all(&dir)?;
-    let txt = dir.join(format!("{stem}.txt"));
-    let toml = dir.join(format!("{stem}.toml"));
-    write_new(&txt, &upload.bytes)?;
+    let mut files = vec![(format!("{stem}.txt"), upload.bytes.as_slice())];
     if let Some(s) = &upload.sidecar {
-        if let Err(e) = write_new(&toml, s) {
-            let _ = std::fs::remove_file(&txt);
-            return Err(e.into());
-        }
+        files.push((format!("{stem}.toml"), s.as_slice()));
     }
-    match engine.reindex_locked(progress) {
-        Ok(report) => Ok(report),
-        Err(e) => {
-            let _ = std::fs::remove_file(&txt);
-            let _ = std::fs::remove_file(&toml);
-            Err(e.into())
+    let check = |dir: &Path, loaded: &Loaded| {
+        if let Some(file) = same_transcript(dir, &upload.bytes)? {
+            return Err(IngestError::AlreadyIndexed {
+                name: upload.filename.clone(),
+                file,
+            });
         }
-    }
+        if let Some(t) = loaded.generation.catalog.transcript(&parsed.meta.id) {
+            return Err(IngestError::DuplicateId {
+                id: parsed.meta.id.clone(),
+                file: t.file.clone(),
+            });
+        }
+        Ok(())
+    };
+    engine.add_files(&files, check, progress)
 }
 
 /// The name of a transcript in `dir` whose bytes are exactly `bytes`. Only
@@ -216,30 +202,11 @@ fn slug(text: &str) -> String {
     s
 }
 
-/// Writes a file that must not exist yet, via a temporary name, so a
-/// half-written transcript is never seen by a build.
-fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("part");
-    {
-        let mut f = std::fs::File::create_new(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    if path.exists() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            "an upload with the same name exists",
-        ));
-    }
-    std::fs::rename(&tmp, path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::{EngineOptions, Question};
+    use crate::engine::EngineOptions;
+    use crate::search::Question;
 
     const BASE: &str = "論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:不客氣。\n";
 

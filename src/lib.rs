@@ -12,6 +12,7 @@ pub mod cli;
 pub mod console;
 pub mod conversation;
 pub mod discord;
+pub mod engine;
 pub mod eval;
 pub mod index;
 pub mod ingest;
@@ -26,4 +27,5 @@ pub mod text;
 pub mod transcript;
 pub mod web;
 
-pub use search::{Answer, Engine, EngineOptions, Hit, Question};
+pub use engine::{Engine, EngineOptions};
+pub use search::{Answer, Hit, Question};

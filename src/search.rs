@@ -1,6 +1,11 @@
-//! Questions in, quoted passages out.
+//! Questions in, quoted passages out: a pure function of one served
+//! generation (a [`Loaded`] snapshot from [`crate::engine`]) and a
+//! [`Question`] ([`ask_in`]; [`Engine::ask`] takes the current snapshot).
 //!
-//! [`Engine`] owns the current index generation and answers [`Question`]s:
+//! Guarantees: answering writes nothing and never reads the disk beyond the
+//! snapshot's index; user text never reaches tantivy's query parser (every
+//! query is built from terms); every hit is verbatim text of the index,
+//! linked through [`crate::links`]. How a question becomes an answer:
 //!
 //! 1. fold the question and find the speakers it names (or take `--speaker`);
 //! 2. cut the rest into words and drop question and function words;
@@ -17,51 +22,16 @@
 //! so the answer is "no hits" rather than a quote that does not answer.
 
 use crate::conversation::{flags, Prompt};
-use crate::index::{self, BuildReport, DataDir, Freshness, Generation, IndexError, Progress};
+use crate::engine::{Engine, EngineOptions, Loaded};
+use crate::index;
 use crate::links::link;
-use crate::speakers::SpeakerDirectory;
 use crate::text::{self, fold, fold_str, is_stop_word};
 use serde::Serialize;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
-
-/// How the engine is set up (from settings).
-#[derive(Debug, Clone)]
-pub struct EngineOptions {
-    pub data_dir: PathBuf,
-    /// Base of the links in answers (`{public_url}/t/{id}#turn-N`).
-    pub public_url: String,
-    pub index_threads: usize,
-    pub max_question_chars: usize,
-    pub max_limit: usize,
-    /// Share of a question's weight a passage must cover to be an answer.
-    pub min_coverage: f32,
-    /// BM25 candidates considered before re-ranking.
-    pub candidates: usize,
-    /// Longest wait for another process's build: `/reindex`, and opening
-    /// with no index at all. A stale index is served at once instead.
-    pub lock_wait: Duration,
-}
-
-impl EngineOptions {
-    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        EngineOptions {
-            data_dir: data_dir.into(),
-            public_url: "http://127.0.0.1:8080".into(),
-            index_threads: 2,
-            max_question_chars: 300,
-            max_limit: 10,
-            min_coverage: 0.5,
-            candidates: 32,
-            lock_wait: index::DEFAULT_LOCK_WAIT,
-        }
-    }
-}
 
 /// A question as asked.
 #[derive(Debug, Clone, Default)]
@@ -147,228 +117,11 @@ impl AskError {
     }
 }
 
-/// The served generation and what is derived from it.
-pub struct Loaded {
-    pub generation: Generation,
-    pub speakers: SpeakerDirectory,
-}
-
-impl Loaded {
-    fn new(generation: Generation) -> Self {
-        let speakers = SpeakerDirectory::new(&generation.catalog);
-        Loaded {
-            generation,
-            speakers,
-        }
-    }
-}
-
-/// What opening the engine did, for people.
-#[derive(Debug)]
-pub struct Opened {
-    pub engine: Engine,
-    /// Set when the index was (re)built on the way.
-    pub built: Option<BuildReport>,
-    /// Set when the index is older than the transcripts but could not be
-    /// rebuilt now, so the current generation is being served.
-    pub not_refreshed: Option<NotRefreshed>,
-}
-
-/// Why a stale index is being served as it is.
-#[derive(Debug, thiserror::Error)]
-pub enum NotRefreshed {
-    /// The rebuild refused a transcript.
-    #[error("{0}")]
-    Refused(IndexError),
-    /// The transcripts are unchanged since a rebuild was refused.
-    #[error("the transcripts are unchanged since this rebuild was refused:\n{0}")]
-    RefusedBefore(String),
-    /// Another process holds the build lock.
-    #[error("another process is rebuilding the index; it is served as it was until that finishes")]
-    Busy,
-    /// The rebuild failed (disk full, read-only filesystem, …).
-    #[error("the index could not be refreshed ({0}); it is served read-only as it was")]
-    Failed(IndexError),
-}
-
-/// The search engine: current index generation, shared by every caller.
-pub struct Engine {
-    opts: EngineOptions,
-    data: DataDir,
-    loaded: RwLock<Arc<Loaded>>,
-    /// One rebuild at a time within this process.
-    building: Mutex<()>,
-    last_check: Mutex<Instant>,
-}
-
-impl std::fmt::Debug for Engine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine")
-            .field("data", &self.data.root)
-            .finish()
-    }
-}
-
-/// How often a serving engine looks whether another process swapped in a
-/// new generation.
-const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
-
 impl Engine {
-    /// Opens the index of the data directory, building it first when it is
-    /// missing or older than the transcripts or the analyser.
-    ///
-    /// Never waits on another process's build when there is an index to
-    /// serve: a stale index is then served as it is, with the reason in
-    /// [`Opened::not_refreshed`] (a rebuild running, a refusal, or an I/O
-    /// failure such as a full disk or a read-only filesystem). With no index
-    /// at all it waits at most `lock_wait` for a running build.
-    pub fn open(opts: EngineOptions, progress: &dyn Fn(Progress)) -> Result<Opened, IndexError> {
-        let data = DataDir::new(&opts.data_dir);
-        let mut built = None;
-        let mut not_refreshed = None;
-        let mut generation = None;
-        let threads = opts.index_threads;
-        match index::freshness(&data)? {
-            Freshness::Fresh => {}
-            Freshness::Missing => match index::refresh(&data, threads, opts.lock_wait, progress)? {
-                index::Refresh::Built(b) => {
-                    let (report, g) = *b;
-                    built = Some(report);
-                    generation = Some(g);
-                }
-                index::Refresh::AlreadyFresh | index::Refresh::RefusedBefore(_) => {}
-            },
-            Freshness::Stale(why) => {
-                tracing::info!(reason = why, "index is out of date; rebuilding");
-                match index::refresh(&data, threads, Duration::ZERO, progress) {
-                    Ok(index::Refresh::Built(b)) => {
-                        let (report, g) = *b;
-                        built = Some(report);
-                        generation = Some(g);
-                    }
-                    Ok(index::Refresh::AlreadyFresh) => {}
-                    Ok(index::Refresh::RefusedBefore(message)) => {
-                        not_refreshed = Some(NotRefreshed::RefusedBefore(message));
-                    }
-                    Err(e @ IndexError::Refused(_)) => {
-                        not_refreshed = Some(NotRefreshed::Refused(e));
-                    }
-                    Err(IndexError::Busy { .. }) => not_refreshed = Some(NotRefreshed::Busy),
-                    Err(e @ IndexError::NoTranscripts(_)) => return Err(e),
-                    Err(e) => not_refreshed = Some(NotRefreshed::Failed(e)),
-                }
-                // Said once, by whoever opened the engine (the command line
-                // prints it), not again here.
-                if let Some(why) = &not_refreshed {
-                    tracing::debug!(reason = %why, "serving the index as it was");
-                }
-            }
-        }
-        let generation = match generation {
-            Some(g) => g,
-            None => index::open(&data)?.ok_or_else(|| IndexError::Corrupt {
-                path: data.index(),
-                message: "no current generation".into(),
-            })?,
-        };
-        Ok(Opened {
-            engine: Engine {
-                opts,
-                data,
-                loaded: RwLock::new(Arc::new(Loaded::new(generation))),
-                building: Mutex::new(()),
-                last_check: Mutex::new(Instant::now()),
-            },
-            built,
-            not_refreshed,
-        })
-    }
-
-    pub fn options(&self) -> &EngineOptions {
-        &self.opts
-    }
-
-    pub fn data_dir(&self) -> &DataDir {
-        &self.data
-    }
-
-    /// The generation being served now. Holders keep it alive across a swap.
-    pub fn snapshot(&self) -> Arc<Loaded> {
-        self.maybe_refresh();
-        self.loaded
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// Picks up a generation another process made current.
-    fn maybe_refresh(&self) {
-        {
-            let mut last = self.last_check.lock().unwrap_or_else(|e| e.into_inner());
-            if last.elapsed() < REFRESH_INTERVAL {
-                return;
-            }
-            *last = Instant::now();
-        }
-        let served = self
-            .loaded
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .generation
-            .name
-            .clone();
-        if let Some((name, _)) = index::current_generation(&self.data) {
-            if name != served {
-                match index::open(&self.data) {
-                    Ok(Some(g)) => {
-                        tracing::info!(generation = %g.name, "serving a generation built elsewhere");
-                        self.swap(g);
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not open the new generation; keeping the old")
-                    }
-                }
-            }
-        }
-    }
-
-    fn swap(&self, g: Generation) {
-        let loaded = Arc::new(Loaded::new(g));
-        *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = loaded;
-    }
-
-    /// Rebuilds from the transcripts directory and swaps the new index in.
-    /// Questions keep being answered from the old one until then.
-    pub fn reindex(&self, progress: &dyn Fn(Progress)) -> Result<BuildReport, IndexError> {
-        let _one = self.build_guard();
-        self.reindex_locked(progress)
-    }
-
-    /// Serialises rebuilds and other writers of the transcripts directory.
-    pub(crate) fn build_guard(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.building.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Rebuild with the guard already held (see [`Engine::build_guard`]).
-    pub(crate) fn reindex_locked(
-        &self,
-        progress: &dyn Fn(Progress),
-    ) -> Result<BuildReport, IndexError> {
-        let (report, generation) = index::build_and_open_waiting(
-            &self.data,
-            self.opts.index_threads,
-            self.opts.lock_wait,
-            progress,
-        )?;
-        self.swap(generation);
-        Ok(report)
-    }
-
-    /// Answers a question.
+    /// Answers a question from the generation served now.
     pub fn ask(&self, q: &Question) -> Result<Answer, AskError> {
         let loaded = self.snapshot();
-        ask_in(&loaded, &self.opts, q)
+        ask_in(&loaded, self.options(), q)
     }
 }
 

@@ -276,8 +276,8 @@ impl Settings {
     }
 
     /// The engine's options from these settings.
-    pub fn engine_options(&self) -> crate::search::EngineOptions {
-        crate::search::EngineOptions {
+    pub fn engine_options(&self) -> crate::engine::EngineOptions {
+        crate::engine::EngineOptions {
             data_dir: self.data.dir.clone(),
             public_url: self.public_url(),
             index_threads: self.index.threads,

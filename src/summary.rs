@@ -22,9 +22,9 @@
 //! - **The moderator** is summarised by the questions they asked, each
 //!   with a link, not by their longest passages.
 
+use crate::engine::{EngineOptions, Loaded};
 use crate::index::{IndexError, StoredPassage};
 use crate::links::link;
-use crate::search::{EngineOptions, Loaded};
 use crate::text::{fold_str, is_cjk, is_stop_word, is_wordlike};
 use crate::transcript::sentence_ends;
 use serde::Serialize;

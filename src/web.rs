@@ -21,8 +21,8 @@
 
 pub mod page;
 
+use crate::engine::Engine;
 use crate::links;
-use crate::search::Engine;
 use crate::settings::WebSettings;
 use crate::transcript;
 use anyhow::Context as _;
@@ -432,7 +432,7 @@ async fn transcript_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::EngineOptions;
+    use crate::engine::EngineOptions;
 
     const SMALL: &str =
         "小論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:不客氣。\n";

@@ -5,7 +5,7 @@
 
 use forumbot::discord::replies;
 use forumbot::reply;
-use forumbot::search::{Engine, EngineOptions, Question};
+use forumbot::{Engine, EngineOptions, Question};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};

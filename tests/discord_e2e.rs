@@ -12,8 +12,8 @@
 mod support;
 
 use forumbot::discord::{self, BotHandle};
-use forumbot::search::{Engine, Question};
 use forumbot::settings::Settings;
+use forumbot::{Engine, Question};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use std::path::Path;

@@ -6,8 +6,8 @@
 #[path = "support/data.rs"]
 mod data;
 
-use forumbot::search::{Engine, EngineOptions, Question};
 use forumbot::transcript;
+use forumbot::{Engine, EngineOptions, Question};
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;

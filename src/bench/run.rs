@@ -28,9 +28,10 @@
 //! transcript), so the list is fixed for a given corpus and works for the
 //! bundled transcript and generated ones alike.
 
+use crate::engine::{Engine, EngineOptions, Loaded};
 use crate::index::{self, Catalog, DataDir, IndexError};
 use crate::reply;
-use crate::search::{self, AskError, Engine, EngineOptions, Loaded, Question};
+use crate::search::{self, AskError, Question};
 use crate::speakers::SpeakerDirectory;
 use crate::summary::{self, SummaryError};
 use crate::text::Analyzer;

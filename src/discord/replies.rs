@@ -8,10 +8,11 @@
 //! Functions that touch the index block: call them from a blocking thread
 //! in async code.
 
+use crate::engine::Engine;
 use crate::index::{BuildReport, IndexError};
 use crate::ingest::{self, IngestError, Upload};
 use crate::reply::{self, limits, truncate, Field, Reply};
-use crate::search::{AskError, Engine, Question};
+use crate::search::{AskError, Question};
 use crate::summary::{self, SummaryError};
 use std::collections::HashSet;
 use std::time::Duration;

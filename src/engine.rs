@@ -1,0 +1,487 @@
+//! The served index generation of one data directory: opening it (building
+//! first when it is missing or stale), rebuilding it (`/reindex`, uploads),
+//! and picking up a generation another process made current.
+//!
+//! Guarantees: a reader gets the current generation as an `Arc` clone
+//! ([`Engine::snapshot`]), with no disk I/O and no waiting on a rebuild;
+//! generations swap atomically, and a snapshot stays valid for as long as
+//! it is held. Only a [`Watcher`] (started by a serving process, stopped
+//! when dropped) looks at the disk for another process's generation; one
+//! rebuild runs at a time within the process, and an upload whose rebuild
+//! fails is taken back out, so a refused upload changes nothing.
+
+use crate::index::{self, BuildReport, DataDir, Freshness, Generation, IndexError, Progress};
+use crate::speakers::SpeakerDirectory;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+/// How the engine is set up (from settings).
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub data_dir: PathBuf,
+    /// Base of the links in answers (`{public_url}/t/{id}#turn-N`).
+    pub public_url: String,
+    pub index_threads: usize,
+    pub max_question_chars: usize,
+    pub max_limit: usize,
+    /// Share of a question's weight a passage must cover to be an answer.
+    pub min_coverage: f32,
+    /// BM25 candidates considered before re-ranking.
+    pub candidates: usize,
+    /// Longest wait for another process's build: `/reindex`, and opening
+    /// with no index at all. A stale index is served at once instead.
+    pub lock_wait: Duration,
+}
+
+impl EngineOptions {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        EngineOptions {
+            data_dir: data_dir.into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            index_threads: 2,
+            max_question_chars: 300,
+            max_limit: 10,
+            min_coverage: 0.5,
+            candidates: 32,
+            lock_wait: index::DEFAULT_LOCK_WAIT,
+        }
+    }
+}
+
+/// The served generation and what is derived from it.
+pub struct Loaded {
+    pub generation: Generation,
+    pub speakers: SpeakerDirectory,
+}
+
+impl Loaded {
+    fn new(generation: Generation) -> Self {
+        let speakers = SpeakerDirectory::new(&generation.catalog);
+        Loaded {
+            generation,
+            speakers,
+        }
+    }
+}
+
+/// What opening the engine did, for people.
+#[derive(Debug)]
+pub struct Opened {
+    pub engine: Engine,
+    /// Set when the index was (re)built on the way.
+    pub built: Option<BuildReport>,
+    /// Set when the index is older than the transcripts but could not be
+    /// rebuilt now, so the current generation is being served.
+    pub not_refreshed: Option<NotRefreshed>,
+}
+
+/// Why a stale index is being served as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum NotRefreshed {
+    /// The rebuild refused a transcript.
+    #[error("{0}")]
+    Refused(IndexError),
+    /// The transcripts are unchanged since a rebuild was refused.
+    #[error("the transcripts are unchanged since this rebuild was refused:\n{0}")]
+    RefusedBefore(String),
+    /// Another process holds the build lock.
+    #[error("another process is rebuilding the index; it is served as it was until that finishes")]
+    Busy,
+    /// The rebuild failed (disk full, read-only filesystem, …).
+    #[error("the index could not be refreshed ({0}); it is served read-only as it was")]
+    Failed(IndexError),
+}
+
+/// The served generation of one data directory, shared by every caller
+/// (answers: [`Engine::ask`] in [`crate::search`]).
+pub struct Engine {
+    opts: EngineOptions,
+    data: DataDir,
+    loaded: RwLock<Arc<Loaded>>,
+    /// One rebuild (or refresh) at a time within this process.
+    building: Mutex<()>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("data", &self.data.root)
+            .finish()
+    }
+}
+
+/// How often a serving engine's [`Watcher`] looks whether another process
+/// swapped in a new generation.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
+
+impl Engine {
+    /// Opens the index of the data directory, building it first when it is
+    /// missing or older than the transcripts or the analyser.
+    ///
+    /// Never waits on another process's build when there is an index to
+    /// serve: a stale index is then served as it is, with the reason in
+    /// [`Opened::not_refreshed`] (a rebuild running, a refusal, or an I/O
+    /// failure such as a full disk or a read-only filesystem). With no index
+    /// at all it waits at most `lock_wait` for a running build.
+    pub fn open(opts: EngineOptions, progress: &dyn Fn(Progress)) -> Result<Opened, IndexError> {
+        let data = DataDir::new(&opts.data_dir);
+        let mut built = None;
+        let mut not_refreshed = None;
+        let mut generation = None;
+        let threads = opts.index_threads;
+        match index::freshness(&data)? {
+            Freshness::Fresh => {}
+            Freshness::Missing => match index::refresh(&data, threads, opts.lock_wait, progress)? {
+                index::Refresh::Built(b) => {
+                    let (report, g) = *b;
+                    built = Some(report);
+                    generation = Some(g);
+                }
+                index::Refresh::AlreadyFresh | index::Refresh::RefusedBefore(_) => {}
+            },
+            Freshness::Stale(why) => {
+                tracing::info!(reason = why, "index is out of date; rebuilding");
+                match index::refresh(&data, threads, Duration::ZERO, progress) {
+                    Ok(index::Refresh::Built(b)) => {
+                        let (report, g) = *b;
+                        built = Some(report);
+                        generation = Some(g);
+                    }
+                    Ok(index::Refresh::AlreadyFresh) => {}
+                    Ok(index::Refresh::RefusedBefore(message)) => {
+                        not_refreshed = Some(NotRefreshed::RefusedBefore(message));
+                    }
+                    Err(e @ IndexError::Refused(_)) => {
+                        not_refreshed = Some(NotRefreshed::Refused(e));
+                    }
+                    Err(IndexError::Busy { .. }) => not_refreshed = Some(NotRefreshed::Busy),
+                    Err(e @ IndexError::NoTranscripts(_)) => return Err(e),
+                    Err(e) => not_refreshed = Some(NotRefreshed::Failed(e)),
+                }
+                // Said once, by whoever opened the engine (the command line
+                // prints it), not again here.
+                if let Some(why) = &not_refreshed {
+                    tracing::debug!(reason = %why, "serving the index as it was");
+                }
+            }
+        }
+        let generation = match generation {
+            Some(g) => g,
+            None => index::open(&data)?.ok_or_else(|| IndexError::Corrupt {
+                path: data.index(),
+                message: "no current generation".into(),
+            })?,
+        };
+        Ok(Opened {
+            engine: Engine {
+                opts,
+                data,
+                loaded: RwLock::new(Arc::new(Loaded::new(generation))),
+                building: Mutex::new(()),
+            },
+            built,
+            not_refreshed,
+        })
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data
+    }
+
+    /// The generation being served now: an `Arc` clone, never a disk read.
+    /// Holders keep it alive across a swap.
+    pub fn snapshot(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Picks up a generation another process made current: reads `CURRENT`
+    /// and, when it names another generation than the one served, opens
+    /// that one and swaps it in. Returns whether it did. Reads the disk: a
+    /// [`Watcher`] calls it, never the read path. Skipped (`Ok(false)`)
+    /// while this process rebuilds, which swaps in its own generation.
+    pub fn refresh(&self) -> Result<bool, IndexError> {
+        let _one = match self.building.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
+        };
+        let served = self.snapshot().generation.name.clone();
+        match index::current_generation(&self.data) {
+            Some((name, _)) if name != served => match index::open(&self.data)? {
+                Some(g) => {
+                    tracing::info!(generation = %g.name, "serving a generation built elsewhere");
+                    self.swap(g);
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
+            _ => Ok(false),
+        }
+    }
+
+    /// Starts a background thread that calls [`Engine::refresh`] every
+    /// `every`, for a serving process (another process's `forumbot index`
+    /// is then served within `every`). It holds no strong reference to the
+    /// engine, and it stops, joined, when the [`Watcher`] is dropped.
+    /// One-shot commands never start one.
+    pub fn watch(self: &Arc<Self>, every: Duration) -> std::io::Result<Watcher> {
+        let engine = Arc::downgrade(self);
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("forumbot-refresh".into())
+            .spawn(move || loop {
+                match stopped.recv_timeout(every) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    // Told to stop, or the watcher is gone.
+                    _ => return,
+                }
+                let Some(engine) = engine.upgrade() else {
+                    return;
+                };
+                if let Err(e) = engine.refresh() {
+                    tracing::warn!(error = %e, "could not open the new generation; keeping the old");
+                }
+            })?;
+        Ok(Watcher {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    fn swap(&self, g: Generation) {
+        let loaded = Arc::new(Loaded::new(g));
+        *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = loaded;
+    }
+
+    /// Rebuilds from the transcripts directory and swaps the new index in.
+    /// Questions keep being answered from the old one until then.
+    pub fn reindex(&self, progress: &dyn Fn(Progress)) -> Result<BuildReport, IndexError> {
+        let _one = self.build_guard();
+        self.reindex_locked(progress)
+    }
+
+    /// Serialises rebuilds, refreshes and other writers of the transcripts
+    /// directory.
+    fn build_guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.building.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Rebuild with the guard already held (see [`Engine::build_guard`]).
+    fn reindex_locked(&self, progress: &dyn Fn(Progress)) -> Result<BuildReport, IndexError> {
+        let (report, generation) = index::build_and_open_waiting(
+            &self.data,
+            self.opts.index_threads,
+            self.opts.lock_wait,
+            progress,
+        )?;
+        self.swap(generation);
+        Ok(report)
+    }
+
+    /// Adds `files` (name in the transcripts directory, bytes) and rebuilds,
+    /// one writer at a time: `check` runs first, given the transcripts
+    /// directory and the served generation, under the same lock as the
+    /// writes and the rebuild, so two uploads cannot both pass it. Each file
+    /// is written whole under a temporary name and then renamed, never over
+    /// an existing file; when a write or the rebuild fails, the files
+    /// written are taken out again, so a refused upload changes nothing.
+    pub fn add_files<E>(
+        &self,
+        files: &[(String, &[u8])],
+        check: impl FnOnce(&Path, &Loaded) -> Result<(), E>,
+        progress: &dyn Fn(Progress),
+    ) -> Result<BuildReport, E>
+    where
+        E: From<IndexError> + From<std::io::Error>,
+    {
+        let _one = self.build_guard();
+        let dir = self.data.transcripts();
+        check(&dir, &self.snapshot())?;
+        std::fs::create_dir_all(&dir)?;
+        let mut written = Vec::new();
+        let take_out = |written: &[std::path::PathBuf]| {
+            for path in written {
+                let _ = std::fs::remove_file(path);
+            }
+        };
+        for (name, bytes) in files {
+            let path = dir.join(name);
+            if let Err(e) = write_new(&path, bytes) {
+                take_out(&written);
+                return Err(e.into());
+            }
+            written.push(path);
+        }
+        match self.reindex_locked(progress) {
+            Ok(report) => Ok(report),
+            Err(e) => {
+                take_out(&written);
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// Stops its engine's refresh thread when dropped (see [`Engine::watch`]).
+#[derive(Debug)]
+pub struct Watcher {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Writes a file that must not exist yet, via a temporary name, so a
+/// half-written transcript is never seen by a build.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("part");
+    {
+        let mut f = std::fs::File::create_new(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    if path.exists() {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "an upload with the same name exists",
+        ));
+    }
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIRST: &str =
+        "論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:不客氣。\n";
+    const SECOND: &str = "加場\n\n丙:區塊鏈改變結算。\n\n丁:同意。\n\n丙:謝謝。\n\n丁:好。\n";
+
+    fn engine() -> (tempfile::TempDir, Engine) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("transcripts")).unwrap();
+        std::fs::write(tmp.path().join("transcripts/a.txt"), FIRST).unwrap();
+        let e = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
+            .unwrap()
+            .engine;
+        (tmp, e)
+    }
+
+    /// What another process's `forumbot index` does: a new transcript and a
+    /// new current generation, behind the engine's back.
+    fn build_elsewhere(tmp: &tempfile::TempDir) -> String {
+        std::fs::write(tmp.path().join("transcripts/b.txt"), SECOND).unwrap();
+        index::build(&DataDir::new(tmp.path()), 1, &|_| {})
+            .unwrap()
+            .generation
+    }
+
+    #[test]
+    fn reads_never_look_at_the_disk_a_refresh_does() {
+        let (tmp, e) = engine();
+        let before = e.snapshot();
+        let built = build_elsewhere(&tmp);
+        assert_ne!(built, before.generation.name);
+        // However often it is read, the snapshot stays the one opened.
+        for _ in 0..3 {
+            assert_eq!(e.snapshot().generation.name, before.generation.name);
+        }
+        assert!(e.refresh().unwrap());
+        let after = e.snapshot();
+        assert_eq!(after.generation.name, built);
+        assert_eq!(after.generation.catalog.transcripts.len(), 2);
+        // The old snapshot is still whole for whoever holds it.
+        assert_eq!(before.generation.catalog.transcripts.len(), 1);
+        // Nothing new: nothing swapped.
+        assert!(!e.refresh().unwrap());
+        assert_eq!(e.snapshot().generation.name, built);
+    }
+
+    #[test]
+    fn a_watcher_serves_another_processs_generation_and_stops_when_dropped() {
+        let (tmp, e) = engine();
+        let e = Arc::new(e);
+        let watcher = e.watch(Duration::from_millis(20)).unwrap();
+        let built = build_elsewhere(&tmp);
+        // Bounded, so a watcher that never refreshes fails instead of hanging.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while e.snapshot().generation.name != built {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the watcher never picked up {built}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop(watcher);
+        // The watcher held no strong reference: the engine is ours alone.
+        assert_eq!(Arc::strong_count(&e), 1);
+        // A watcher outliving its engine stops too.
+        let watcher = e.watch(Duration::from_millis(5)).unwrap();
+        drop(e);
+        drop(watcher);
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum TestError {
+        #[error("{0}")]
+        Index(#[from] IndexError),
+        #[error("{0}")]
+        Io(#[from] std::io::Error),
+        #[error("refused by the check")]
+        Checked,
+    }
+
+    #[test]
+    fn a_failed_upload_is_taken_back_out() {
+        let (tmp, e) = engine();
+        let before = e.snapshot().generation.name.clone();
+        let files = [("bad.txt".to_owned(), "沒有講者的文字。".as_bytes())];
+        let err = e
+            .add_files(&files, |_, _| Ok::<(), TestError>(()), &|_| {})
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            matches!(err, TestError::Index(IndexError::Refused(_))),
+            "{err}"
+        );
+        assert!(!tmp.path().join("transcripts/bad.txt").exists());
+        assert_eq!(e.snapshot().generation.name, before);
+        // A check that refuses writes nothing.
+        let files = [("b.txt".to_owned(), SECOND.as_bytes())];
+        let err = e
+            .add_files(
+                &files,
+                |dir, loaded| {
+                    assert_eq!(dir, tmp.path().join("transcripts"));
+                    assert_eq!(loaded.generation.name, before);
+                    Err(TestError::Checked)
+                },
+                &|_| {},
+            )
+            .unwrap_err();
+        assert!(matches!(err, TestError::Checked), "{err}");
+        assert!(!tmp.path().join("transcripts/b.txt").exists());
+        let report = e
+            .add_files(&files, |_, _| Ok::<(), TestError>(()), &|_| {})
+            .unwrap();
+        assert_eq!(report.transcripts.len(), 2);
+        assert_eq!(e.snapshot().generation.name, report.generation);
+    }
+}
