@@ -1028,6 +1028,12 @@ impl Generation {
         }
     }
 
+    /// How many passages hold `word` (folded) as a word of their text: the
+    /// document frequency a word's rarity is weighed by.
+    pub fn word_doc_freq(&self, searcher: &tantivy::Searcher, word: &str) -> tantivy::Result<u64> {
+        searcher.doc_freq(&tantivy::Term::from_field_text(self.fields.text, word))
+    }
+
     /// Every passage of one transcript, in order (for its page).
     pub fn transcript_passages(&self, id: &str) -> Result<Vec<StoredPassage>, IndexError> {
         use tantivy::collector::DocSetCollector;

@@ -1,6 +1,10 @@
-//! Extractive speaker summaries: who a speaker is, how much they said in
-//! each transcript, the words that set them apart, and their own sentences.
-//! Nothing here writes text: keywords and quotes are verbatim.
+//! Extractive speaker summaries, a pure function of one served generation
+//! and a name: who a speaker is, how much they said in each transcript, the
+//! words that set them apart, and their own sentences. Nothing here writes
+//! text: keywords and quotes are verbatim, linked through [`crate::links`];
+//! passages and word frequencies are read only through the index's
+//! accessors ([`crate::index::Generation::transcript_passages`],
+//! [`crate::index::Generation::word_doc_freq`]), never a query of its own.
 //!
 //! - **Name**: a name, alias or pinyin resolves; otherwise a surname or part
 //!   of a name (`陳`, `chen`) that fits one speaker resolves to them, one that
@@ -29,7 +33,6 @@ use crate::text::{fold_str, is_cjk, is_stop_word, is_wordlike};
 use crate::transcript::sentence_ends;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use tantivy::Term;
 
 /// A verbatim sentence (or a few) of the speaker and where it is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -828,11 +831,11 @@ fn keywords(
         let df = if tag == "phrase" {
             let mut parts = folded.char_indices().map(|(i, _)| i);
             let mid = parts.nth(2).unwrap_or(0);
-            let a = searcher.doc_freq(&Term::from_field_text(g.fields.text, &folded[..mid]))?;
-            let b = searcher.doc_freq(&Term::from_field_text(g.fields.text, &folded[mid..]))?;
+            let a = g.word_doc_freq(&searcher, &folded[..mid])?;
+            let b = g.word_doc_freq(&searcher, &folded[mid..])?;
             a.min(b) as f32
         } else {
-            searcher.doc_freq(&Term::from_field_text(g.fields.text, folded))? as f32
+            g.word_doc_freq(&searcher, folded)? as f32
         };
         let idf = ((n + 1.0) / (df + 1.0)).ln() + 1.0;
         // Stressed: enumerated, quoted, in the closing statement, repeated,
