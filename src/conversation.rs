@@ -19,7 +19,7 @@
 //! Everything here is pure and works on any transcript: nothing is keyed to
 //! particular words of one.
 
-use crate::transcript::{Passage, Transcript};
+use crate::transcript::{is_sentence_end, sentence_ends, Passage, Transcript, QUESTION_MARKS};
 
 /// A paragraph this short (in characters) that opens a turn with more to
 /// come is a lead-in.
@@ -74,16 +74,15 @@ pub fn question_sentences(text: &str) -> Vec<&str> {
     let mut start = 0;
     for (i, c) in text.char_indices() {
         let end = i + c.len_utf8();
-        match c {
-            '。' | '!' | '\u{ff01}' | ';' | '\u{ff1b}' | '\n' => start = end,
-            '?' | '\u{ff1f}' => {
-                let s = text[start..end].trim();
-                if s.chars().any(|c| c.is_alphanumeric()) {
-                    out.push(s);
-                }
-                start = end;
+        if QUESTION_MARKS.contains(&c) {
+            let s = text[start..end].trim();
+            if s.chars().any(|c| c.is_alphanumeric()) {
+                out.push(s);
             }
-            _ => {}
+            start = end;
+        } else if c == '\n' || (is_sentence_end(c) && c != '…') {
+            // An ellipsis trails off inside the question.
+            start = end;
         }
     }
     out
@@ -117,7 +116,7 @@ fn tail_chars(s: &str, max: usize) -> &str {
 fn sentences(text: &str) -> Vec<&str> {
     let mut start = 0;
     let mut out = Vec::new();
-    for end in crate::transcript::sentence_ends(text) {
+    for end in sentence_ends(text) {
         let piece = &text[start..end];
         if piece.chars().any(char::is_alphanumeric) {
             out.push(piece);
@@ -135,13 +134,13 @@ fn sentences(text: &str) -> Vec<&str> {
 fn asks(paragraphs: &[&str]) -> Option<String> {
     let last = paragraphs.last()?;
     let sents = sentences(last);
-    let is_q = |s: &&str| s.trim_end().ends_with(['?', '\u{ff1f}']);
+    let is_q = |s: &&str| s.trim_end().ends_with(QUESTION_MARKS);
     let Some(last_q) = sents.iter().rposition(is_q) else {
         let whole: usize = paragraphs.iter().map(|p| p.chars().count()).sum();
         let announces = paragraphs
             .iter()
             .any(|p| p.contains("問題") || p.contains("问题"));
-        if announces && whole <= 2 * PROMPT_MAX_CHARS && !last.contains(['?', '\u{ff1f}']) {
+        if announces && whole <= 2 * PROMPT_MAX_CHARS && !last.contains(QUESTION_MARKS) {
             return Some(tail_chars(last.trim(), PROMPT_MAX_CHARS).to_owned());
         }
         return None;
@@ -174,7 +173,7 @@ fn ends_asking(paragraphs: &[&str]) -> bool {
     paragraphs
         .last()
         .map(|p| p.trim_end())
-        .is_some_and(|p| p.ends_with('?') || p.ends_with('\u{ff1f}'))
+        .is_some_and(|p| p.ends_with(QUESTION_MARKS))
 }
 
 /// The place of every passage of `t`, in the order of [`Transcript::passages`].

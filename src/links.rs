@@ -10,6 +10,8 @@
 //! the quote, cut on clause boundaries and percent-encoded, so no quote can
 //! break the URL's syntax.
 
+use crate::transcript::is_sentence_end;
+
 /// The route of a transcript page, in the router's syntax.
 pub const TRANSCRIPT_ROUTE: &str = "/t/{id}";
 
@@ -48,25 +50,11 @@ const FRAGMENT_MAX: usize = 48;
 /// Longest piece of a clause put in a link's text fragment, in characters.
 const FRAGMENT_CHARS: usize = 24;
 
-/// Punctuation that ends a clause: browsers match a text fragment only on
-/// word boundaries, and a clause boundary is one in any script.
+/// Punctuation that ends a clause (a sentence end, a comma, a colon, an
+/// enumeration comma, a line break): browsers match a text fragment only
+/// on word boundaries, and a clause boundary is one in any script.
 fn is_clause_end(c: char) -> bool {
-    matches!(
-        c,
-        '。' | '\u{ff01}'
-            | '\u{ff1f}'
-            | '\u{ff1b}'
-            | '\u{ff0c}'
-            | '\u{ff1a}'
-            | '、'
-            | '!'
-            | '?'
-            | ';'
-            | ','
-            | ':'
-            | '…'
-            | '\n'
-    )
+    is_sentence_end(c) || matches!(c, '\u{ff0c}' | '\u{ff1a}' | '、' | ',' | ':' | '\n')
 }
 
 /// The clauses of a text, each with its closing punctuation, trimmed.

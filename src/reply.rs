@@ -9,6 +9,7 @@
 use crate::index::TranscriptInfo;
 use crate::search::Answer;
 use crate::summary::SpeakerSummary;
+use crate::transcript::is_sentence_end;
 use serde::Serialize;
 
 /// Discord's limits, in characters.
@@ -79,12 +80,9 @@ pub fn truncate(s: &str, max: usize) -> String {
     let head = &s[..byte_end];
     let sentence_end = head
         .char_indices()
-        .filter(|(_, c)| {
-            matches!(
-                c,
-                '。' | '\u{ff01}' | '\u{ff1f}' | '\u{ff1b}' | '.' | '!' | '?' | ';'
-            )
-        })
+        // Also at an ASCII full stop (English quotes), never after an
+        // ellipsis (the cut would read as two).
+        .filter(|&(_, c)| c == '.' || (is_sentence_end(c) && c != '…'))
         .map(|(i, c)| i + c.len_utf8())
         .rfind(|&end| head[..end].chars().count() * 2 >= keep);
     format!("{}…", &head[..sentence_end.unwrap_or(byte_end)])

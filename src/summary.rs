@@ -30,7 +30,7 @@ use crate::engine::{EngineOptions, Loaded};
 use crate::index::{IndexError, StoredPassage};
 use crate::links::link;
 use crate::text::{fold_str, is_cjk, is_stop_word, is_wordlike};
-use crate::transcript::sentence_ends;
+use crate::transcript::{is_closing_mark, sentence_ends, QUESTION_MARKS};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -334,8 +334,8 @@ fn sentences(text: &str) -> Vec<std::ops::Range<usize>> {
 
 fn is_question(sentence: &str) -> bool {
     sentence
-        .trim_end_matches(['」', '』', '”', '’', '"', ')', '\u{ff09}'])
-        .ends_with(['?', '\u{ff1f}'])
+        .trim_end_matches(is_closing_mark)
+        .ends_with(QUESTION_MARKS)
 }
 
 /// Complete thoughts of a passage: each sentence of quotable length, a
@@ -357,7 +357,7 @@ fn thoughts(passage: usize, text: &str) -> Vec<Unit> {
         if is_question(piece) || n < *QUOTE_CHARS.start() {
             continue;
         }
-        if n <= *QUOTE_CHARS.end() || (n <= THOUGHT_CHARS && piece.contains(['?', '\u{ff1f}'])) {
+        if n <= *QUOTE_CHARS.end() || (n <= THOUGHT_CHARS && piece.contains(QUESTION_MARKS)) {
             out.push(Unit {
                 passage,
                 range,
@@ -502,7 +502,7 @@ fn closing_turn(
     let last_question = passages
         .iter()
         .filter(|p| p.speaker.as_deref().is_some_and(|s| moderators.contains(s)))
-        .filter(|p| p.text.contains(['?', '\u{ff1f}']))
+        .filter(|p| p.text.contains(QUESTION_MARKS))
         .map(|p| p.turn)
         .max();
     let is_closing = match last_question {

@@ -908,33 +908,37 @@ fn pack<'a>(text: &'a str, ends: &[usize], max: usize) -> Vec<&'a str> {
     out
 }
 
+/// Punctuation that ends a sentence, in Chinese or Latin script: the one
+/// definition the crate splits sentences by (a clause end, such as a comma,
+/// is a different notion: see [`crate::links`]). An ASCII `.` is not one:
+/// in the transcripts it is as often a decimal point.
+pub fn is_sentence_end(c: char) -> bool {
+    matches!(
+        c,
+        '。' | '\u{ff01}' | '\u{ff1f}' | '\u{ff1b}' | '!' | '?' | ';' | '…'
+    )
+}
+
+/// Closing quotation marks and brackets: after a sentence end they still
+/// belong to the sentence.
+pub fn is_closing_mark(c: char) -> bool {
+    matches!(c, '」' | '』' | '”' | '’' | '"' | ')' | '\u{ff09}')
+}
+
+/// The question marks, full-width and ASCII.
+pub const QUESTION_MARKS: [char; 2] = ['?', '\u{ff1f}'];
+
 /// Byte offsets just after each sentence terminator (and the end of text).
 pub fn sentence_ends(text: &str) -> Vec<usize> {
     let mut ends = Vec::new();
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        if matches!(
-            c,
-            '。' | '\u{ff01}' | '\u{ff1f}' | '\u{ff1b}' | '!' | '?' | ';' | '…'
-        ) {
+        if is_sentence_end(c) {
             let mut end = i + c.len_utf8();
-            // Keep closing quotes and repeated terminators with the sentence.
+            // Keep closing quotes and repeated terminators (not semicolons)
+            // with the sentence.
             while let Some(&(j, n)) = chars.peek() {
-                if matches!(
-                    n,
-                    '」' | '』'
-                        | '”'
-                        | '’'
-                        | '"'
-                        | ')'
-                        | '\u{ff09}'
-                        | '。'
-                        | '\u{ff01}'
-                        | '\u{ff1f}'
-                        | '!'
-                        | '?'
-                        | '…'
-                ) {
+                if is_closing_mark(n) || (is_sentence_end(n) && !matches!(n, ';' | '\u{ff1b}')) {
                     end = j + n.len_utf8();
                     chars.next();
                 } else {
