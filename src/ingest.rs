@@ -1,9 +1,10 @@
 //! Adding a transcript someone uploaded (Discord `/reindex file:`, console
 //! `/reindex PATH`): validate it completely first, save it under a name we
 //! generate (never a path taken from the upload), rebuild, and take the file
-//! back out if the rebuild is refused. A refused upload changes nothing, and
-//! an upload byte for byte the same as a transcript already there is refused
-//! (it would make every answer quote the same words twice).
+//! back out if the rebuild is refused ([`Engine::add_files`] writes and
+//! rebuilds under the engine's one-writer lock). A refused upload changes
+//! nothing, and an upload byte for byte the same as a transcript already
+//! there is refused (it would make every answer quote the same words twice).
 
 use crate::engine::{Engine, Loaded};
 use crate::index::{BuildReport, IndexError, Progress};

@@ -2,10 +2,21 @@
 //! speaker-attributed quotes found in a tantivy index. It never writes prose
 //! of its own about a forum: every sentence about one is a quote.
 //!
-//! Data flows one way: [`transcript`] parses files → [`index`] builds a
-//! generation → [`search::Engine`] answers questions and [`summary`] sums up a
-//! speaker → [`reply`] renders for Discord, the console or JSON → [`cli`] and
-//! `discord` are thin front ends.
+//! Data flows one way: transcript → index → engine → search/summary → app
+//! → reply → faces:
+//!
+//! - [`transcript`] parses files (with [`text`] folding and cutting words and
+//!   [`conversation`] finding prompts and lead-ins);
+//! - [`index`] builds a generation and swaps it in atomically;
+//! - [`engine`] serves the current generation: open, refresh by a watcher,
+//!   reindex, uploads ([`ingest`] validates them); a read is an `Arc` clone;
+//! - [`search`] (snapshot + question → answer) and [`summary`] (snapshot +
+//!   name → summary) are pure, and link quotes through [`links`], the one
+//!   place that knows the transcript pages' URLs;
+//! - `app` holds the use cases every face shares, [`reply`] renders them for
+//!   Discord, the console or JSON;
+//! - the faces: `discord`, [`console`], [`cli`], and [`web`] (the pages the
+//!   links open).
 
 pub mod bench;
 pub mod cli;

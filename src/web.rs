@@ -1,5 +1,6 @@
 //! Transcript pages: the small HTTP server that the links in answers point
-//! at (`{public_url}/t/{transcript_id}#turn-{N}:~:text=…`).
+//! at (`{public_url}/t/{transcript_id}#turn-{N}:~:text=…`, built by
+//! [`crate::links`], whose route this router serves).
 //!
 //! `GET /t/{id}` renders one transcript, every turn an element with
 //! `id="turn-N"`; `GET /` lists the transcripts; `GET /healthz` answers 200
