@@ -7,7 +7,6 @@
 //! speaker → [`reply`] renders for Discord, the console or JSON → [`cli`] and
 //! `discord` are thin front ends.
 
-pub mod bench;
 pub mod cli;
 pub mod console;
 pub mod conversation;
