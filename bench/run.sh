@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reproduces the benchmark table of the README: generates corpora at 1×
 # (the bundled transcript), 100× and 10,000× with a fixed seed, builds the
-# index and runs `forumbot bench run` on each, in release.
+# index and runs `forumbot-bench run` on each, in release (the bench binary
+# is the workspace crate crates/bench; its cold starts time the release
+# `forumbot` beside it, which this script builds first).
 #
 #   bench/run.sh [OUT_DIR]            # default /tmp/forumbot-bench
 #   SCALES="1 100 1000" bench/run.sh  # other scales (1 = the bundled transcript)
@@ -19,9 +21,8 @@ seed="${SEED:-1}"
 read -r -a extra <<< "${BENCH_ARGS:-}"
 
 cd "$repo"
-cargo build --release --quiet
-bin="$(cargo metadata --format-version 1 --no-deps \
-    | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release/forumbot"
+cargo build --release --quiet -p forumbot -p forumbot-bench
+bench() { cargo run --release --quiet -p forumbot-bench -- "$@"; }
 mkdir -p "$out"
 
 for n in $scales; do
@@ -33,9 +34,9 @@ for n in $scales; do
         cp data/transcripts/*.txt data/transcripts/*.toml "$dir/transcripts/"
     else
         # Deterministic; files that are already there are rewritten the same.
-        "$bin" bench gen --transcripts "$n" --seed "$seed" --out "$dir"
+        bench gen --transcripts "$n" --seed "$seed" --out "$dir"
     fi
     echo "== ${n}× =="
-    "$bin" --data "$dir" bench run --save "$out/x$n.json" "${extra[@]}" | tee "$out/x$n.txt"
+    bench --data "$dir" run --save "$out/x$n.json" "${extra[@]}" | tee "$out/x$n.txt"
     echo
 done

@@ -119,9 +119,6 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Benchmarks and the corpus generator.
-    #[command(subcommand)]
-    Bench(crate::bench::BenchCommand),
 }
 
 /// An error with the exit code it maps to.
@@ -361,7 +358,6 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
             crate::console::run(engine, settings, stdin, std::io::stdout())?;
             Ok(())
         }
-        Command::Bench(cmd) => crate::bench::run(cmd, settings),
         Command::Eval { file, json } => {
             let cases = crate::eval::load(&file).map_err(|e| CliError::User(e.to_string()))?;
             let engine = open_engine(settings)?;

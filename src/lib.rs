@@ -18,7 +18,6 @@
 //! - the faces: `discord`, [`console`], [`cli`], and [`web`] (the pages the
 //!   links open).
 
-pub mod bench;
 pub mod cli;
 pub mod console;
 pub mod conversation;

@@ -1,10 +1,11 @@
-//! `forumbot bench run`: measures one data directory end to end.
+//! `forumbot-bench run`: measures one data directory end to end, through
+//! forumbot's public API and its binary.
 //!
 //! What is measured, in this order (so that one phase does not colour the
 //! next):
 //!
 //! 1. **Index build** with [`index::build`], once per requested thread count,
-//!    each in a child process (`bench build`, so the indexer's memory is not
+//!    each in a child process (`forumbot-bench build`, so the indexer's memory is not
 //!    counted as serving memory): wall time, CPU time (`/proc/self/stat`),
 //!    MB/s of transcript text, the builder's peak RSS, and the size of the
 //!    generation directory on disk.
@@ -20,7 +21,7 @@
 //!    the public API (analysis, tantivy search, stored-field fetch, rerank).
 //! 7. **Peak RSS while serving**: `VmHWM` of this process, which never
 //!    built (or, if opening had to build, reset through `/proc/self/clear_refs`).
-//! 8. **Cold start**: this binary spawned as `--data DIR ask --json Q`,
+//! 8. **Cold start**: the `forumbot` binary spawned as `--data DIR ask --json Q`,
 //!    wall time from spawn to exit; the child's peak RSS from
 //!    `/usr/bin/time -v` when it exists.
 //!
@@ -28,13 +29,14 @@
 //! transcript), so the list is fixed for a given corpus and works for the
 //! bundled transcript and generated ones alike.
 
-use crate::engine::{Engine, EngineOptions, Loaded};
-use crate::index::{self, Catalog, DataDir, IndexError};
-use crate::reply;
-use crate::search::{self, AskError, Question};
-use crate::speakers::SpeakerDirectory;
-use crate::summary::{self, SummaryError};
-use crate::text::Analyzer;
+use forumbot::engine::Loaded;
+use forumbot::index::{self, Catalog, DataDir, IndexError};
+use forumbot::reply;
+use forumbot::search::{self, AskError};
+use forumbot::speakers::SpeakerDirectory;
+use forumbot::summary::{self, SummaryError};
+use forumbot::text::Analyzer;
+use forumbot::{Engine, EngineOptions, Question};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -59,6 +61,8 @@ pub enum BenchError {
     },
     #[error("cold-start run failed: {0}")]
     Child(String),
+    #[error("no forumbot binary at {0} to time cold starts: build it (`cargo build --release --bin forumbot`), name it with --forumbot PATH, or skip them with --cold-runs 0")]
+    NoBot(PathBuf),
     #[error("the corpus has no speakers to ask about")]
     NoSpeakers,
 }
@@ -77,8 +81,12 @@ pub struct RunOptions {
     pub cold_runs: usize,
     /// Timed repetitions of each speaker summary.
     pub summary_reps: usize,
-    /// The binary to spawn for cold starts.
+    /// The binary to spawn for index builds (`--data DIR build --threads N`);
+    /// default: this executable.
     pub exe: Option<PathBuf>,
+    /// The `forumbot` binary to spawn for cold starts; default: `forumbot`
+    /// beside this executable (cargo puts both in the same target directory).
+    pub forumbot: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -90,6 +98,7 @@ impl Default for RunOptions {
             cold_runs: 10,
             summary_reps: 5,
             exe: None,
+            forumbot: None,
         }
     }
 }
@@ -163,7 +172,7 @@ pub struct Build {
 }
 
 /// Builds the index of `data` once in this process and times it (the
-/// hidden `bench build` that [`run`] spawns).
+/// hidden `forumbot-bench build` that [`run`] spawns).
 pub fn build_once(data: &DataDir, threads: usize) -> Result<Build, BenchError> {
     let cpu0 = cpu_seconds();
     let report = index::build(data, threads, &|_| {})?;
@@ -186,12 +195,12 @@ pub fn build_once(data: &DataDir, threads: usize) -> Result<Build, BenchError> {
     })
 }
 
-/// Runs `exe --data DIR bench build --threads N` and reads its JSON.
+/// Runs `exe --data DIR build --threads N` and reads its JSON.
 fn spawn_build(exe: &Path, data_dir: &Path, threads: usize) -> Result<Build, BenchError> {
     let out = Command::new(exe)
         .arg("--data")
         .arg(data_dir)
-        .args(["bench", "build", "--threads", &threads.to_string()])
+        .args(["build", "--threads", &threads.to_string()])
         .stdin(Stdio::null())
         .output()
         .map_err(|source| BenchError::Io {
@@ -537,6 +546,20 @@ pub fn run(
             source,
         })?,
     };
+    // The bot is looked for before anything is measured: a missing binary
+    // should not cost a whole run.
+    let bot = if run.cold_runs > 0 {
+        let bot = match &run.forumbot {
+            Some(p) => p.clone(),
+            None => exe.with_file_name(format!("forumbot{}", std::env::consts::EXE_SUFFIX)),
+        };
+        if !bot.is_file() {
+            return Err(BenchError::NoBot(bot));
+        }
+        Some(bot)
+    } else {
+        None
+    };
     let mut builds = Vec::new();
     for &threads in &run.build_threads {
         log(&format!("building the index with {threads} thread(s)"));
@@ -660,15 +683,16 @@ pub fn run(
     };
 
     // 8. Cold start.
-    let cold_start = if run.cold_runs > 0 {
-        log(&format!("cold start: {} process(es)", run.cold_runs));
-        Some(measure_cold_start(
-            &exe,
-            &engine_opts.data_dir,
-            run.cold_runs,
-        )?)
-    } else {
-        None
+    let cold_start = match &bot {
+        Some(bot) => {
+            log(&format!("cold start: {} process(es)", run.cold_runs));
+            Some(measure_cold_start(
+                bot,
+                &engine_opts.data_dir,
+                run.cold_runs,
+            )?)
+        }
+        None => None,
     };
 
     let index = IndexSize {

@@ -1,6 +1,6 @@
 //! End to end: the real bot (`forumbot::discord::start`, the same code
 //! `forumbot run` runs) connects to the local Discord of
-//! `support::fake_discord` through `discord.api_base`, with an engine on a
+//! the `fake-discord` crate through `discord.api_base`, with an engine on a
 //! temporary copy of `data/transcripts`, and every test drives it with
 //! gateway events and asserts on the JSON the bot sent back.
 //!
@@ -9,8 +9,12 @@
 //! test reads it. Set `TEST_LOG=1` to also print that buffer when a test's
 //! bot is shut down.
 
-mod support;
+use crate::support;
 
+use fake_discord::{
+    buttons, callback, everyday_permissions, opt, BuiltInteraction, FakeAttachment, FakeDiscord,
+    Invoker, RecordedRequest, DEFAULT_TIMEOUT, EPHEMERAL, TEST_TOKEN,
+};
 use forumbot::discord::{self, BotHandle};
 use forumbot::settings::Settings;
 use forumbot::{Engine, Question};
@@ -19,10 +23,6 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use support::fake_discord::{
-    buttons, callback, everyday_permissions, opt, BuiltInteraction, FakeAttachment, FakeDiscord,
-    Invoker, RecordedRequest, DEFAULT_TIMEOUT, EPHEMERAL, TEST_TOKEN,
-};
 
 const MEMBER: u64 = 900_000_000_000_000_001;
 const OTHER: u64 = 900_000_000_000_000_002;
@@ -85,7 +85,7 @@ struct Running {
 }
 
 fn copy_transcripts(to: &Path) {
-    support::data::copy_bundled_transcripts(&to.join("transcripts"));
+    support::copy_bundled_transcripts(&to.join("transcripts"));
 }
 
 fn settings_for(fake: &FakeDiscord, dir: &Path) -> Settings {

@@ -8,14 +8,12 @@ use forumbot::reply;
 use forumbot::{Engine, EngineOptions, Question};
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 const TRANSCRIPT: &str = "000_075a307d861b3240";
 
-#[path = "support/data.rs"]
-mod data;
-
-use data::bundled_data as data_copy;
+use crate::support::bundled_data as data_copy;
+use crate::support::forumbot_command;
 
 /// Runs `forumbot --data DIR console` with `input` on stdin; returns stdout.
 fn console(data: &Path, input: &str) -> String {
@@ -24,15 +22,8 @@ fn console(data: &Path, input: &str) -> String {
 
 /// Runs the console on raw bytes (which need not be UTF-8).
 fn console_bytes(data: &Path, input: &[u8]) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_forumbot"))
-        .arg("--data")
-        .arg(data)
+    let mut child = forumbot_command(data)
         .arg("console")
-        // Away from the repository, so no config/local.toml is read.
-        .current_dir(data)
-        .env_remove("FORUMBOT__DISCORD__TOKEN")
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -4,8 +4,7 @@
 //! set a speaker apart, the moderator summarised by questions, shares per
 //! transcript, and names resolved from a surname or a part of a name.
 
-#[path = "support/data.rs"]
-mod data;
+use crate::support;
 
 use forumbot::index::StoredPassage;
 use forumbot::summary::{self, NameProblem, SpeakerSummary, SummaryError};
@@ -40,7 +39,7 @@ fn ends_in_question(text: &str) -> bool {
 
 #[test]
 fn quotes_spread_over_turns_are_complete_and_include_the_closing_statement() {
-    let dir = data::bundled_data();
+    let dir = support::bundled_data();
     let e = engine(dir.path());
     let ps = passages(&e);
     let moderator_last_question = ps
@@ -106,7 +105,7 @@ fn quotes_spread_over_turns_are_complete_and_include_the_closing_statement() {
 
 #[test]
 fn keywords_set_each_speaker_apart() {
-    let dir = data::bundled_data();
+    let dir = support::bundled_data();
     let e = engine(dir.path());
     let ps = passages(&e);
     let all: Vec<SpeakerSummary> = ["唐文", "郭慶", "周伊麗", "陳慧菱"]
@@ -166,7 +165,7 @@ fn keywords_set_each_speaker_apart() {
 
 #[test]
 fn the_moderator_is_summarised_by_the_questions_he_asked() {
-    let dir = data::bundled_data();
+    let dir = support::bundled_data();
     let e = engine(dir.path());
     // A surname alone names the one speaker it fits.
     assert_eq!(summarise(&e, "陳").speaker, "陳慧菱");
@@ -195,7 +194,7 @@ const SECOND: &str =
 
 #[test]
 fn shares_are_per_transcript_and_names_resolve_from_parts() {
-    let dir = data::bundled_data();
+    let dir = support::bundled_data();
     let t = dir.path().join("transcripts");
     std::fs::write(t.join("pair.txt"), PAIR).unwrap();
     std::fs::write(t.join("pair.toml"), PAIR_SIDECAR).unwrap();

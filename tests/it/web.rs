@@ -8,8 +8,7 @@
 //! the engine is opened on a temporary copy of the data, and links are
 //! built with the server's own address, so they are followed as they are.
 
-#[path = "support/data.rs"]
-mod data;
+use crate::support;
 
 use forumbot::{Engine, EngineOptions, Question};
 use percent_encoding::percent_decode_str;
@@ -64,7 +63,7 @@ impl App {
     /// Serves a copy of the bundled transcripts.
     async fn bundled() -> App {
         App::spawn(|to| {
-            data::copy_bundled_transcripts(to);
+            support::copy_bundled_transcripts(to);
         })
         .await
     }
@@ -425,7 +424,7 @@ async fn spawn_with(
     let dir = tempfile::tempdir().unwrap();
     let transcripts = dir.path().join("transcripts");
     std::fs::create_dir_all(&transcripts).unwrap();
-    data::copy_bundled_transcripts(&transcripts);
+    support::copy_bundled_transcripts(&transcripts);
     let opts = EngineOptions::new(dir.path());
     let engine = tokio::task::spawn_blocking(move || Engine::open(opts, &|_| {}))
         .await

@@ -1,25 +1,24 @@
 //! The bot as separate `forumbot run` processes against the local Discord
-//! of `support::fake_discord`: two processes splitting two shards over one
+//! of the `fake-discord` crate: two processes splitting two shards over one
 //! data directory, and a process whose Discord is out of reach.
 //!
 //! Each process gets its own token (the fake accepts any), so every request
 //! tells which process made it: a callback carrying `Bot token-a` was made by
 //! the process that runs shard 0.
 
-mod support;
+use crate::support::{self, BIN};
 
+use fake_discord::{
+    buttons, callback, opt, FakeDiscord, FakeDiscordConfig, Invoker, RecordedRequest,
+    DEFAULT_TIMEOUT,
+};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::fake_discord::{
-    buttons, callback, opt, FakeDiscord, FakeDiscordConfig, Invoker, RecordedRequest,
-    DEFAULT_TIMEOUT,
-};
 
-const BIN: &str = env!("CARGO_BIN_EXE_forumbot");
 const MEMBER: u64 = 900_000_000_000_000_001;
 const MODERATOR: u64 = 900_000_000_000_000_003;
 const NEW_TRANSCRIPT: &str = "區塊鏈論壇\n\n王大明:區塊鏈技術會改變跨境結算的方式。\n\n李小華:我同意,跨境結算的成本會大幅下降。\n\n王大明:監管沙盒讓試點更快。\n\n李小華:謝謝大家。\n";
@@ -186,7 +185,7 @@ async fn two_processes_split_the_shards_and_share_one_archive() {
         ..FakeDiscordConfig::default()
     })
     .await;
-    let dir = support::data::bundled_data();
+    let dir = support::bundled_data();
     let mut a = spawn(dir.path(), &fake.base_url(), "token-a", "0/2", true);
     let mut b = spawn(dir.path(), &fake.base_url(), "token-b", "1/2", true);
     // Opening the engine (and building the index, one process at a time)
@@ -340,7 +339,7 @@ async fn two_processes_split_the_shards_and_share_one_archive() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_discord_is_retried_out_loud_and_sigterm_stops_at_once() {
-    let dir = support::data::bundled_data();
+    let dir = support::bundled_data();
     // A port nobody listens on.
     let closed = format!("http://127.0.0.1:{}", free_port());
     let mut bot = spawn(dir.path(), &closed, "token-a", "auto", false);
@@ -372,7 +371,7 @@ async fn a_refused_token_ends_the_bot_instead_of_retrying() {
         )
     });
     tokio::spawn(async move { axum::serve(listener, refuse).await });
-    let dir = support::data::bundled_data();
+    let dir = support::bundled_data();
     let mut bot = spawn(dir.path(), &base, "token-a", "auto", false);
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
@@ -392,7 +391,7 @@ async fn a_refused_token_ends_the_bot_instead_of_retrying() {
 
 #[test]
 fn a_bad_shard_range_is_refused_before_anything_starts() {
-    let dir = support::data::bundled_data();
+    let dir = support::bundled_data();
     let out = Command::new(BIN)
         .args(["--data", dir.path().to_str().unwrap(), "run"])
         .current_dir(dir.path())

@@ -1,21 +1,25 @@
-//! The `bench` subcommand through the binary: the corpus generator is
-//! deterministic, and `bench run` runs on a tiny corpus and reports every
-//! figure. Timings are never asserted: they belong to benchmarks, not tests.
+//! The `forumbot-bench` binary: the corpus generator is deterministic, and
+//! `run` runs on a tiny corpus and reports every figure. Timings are never
+//! asserted: they belong to benchmarks, not tests.
+//!
+//! The cold starts spawn the `forumbot` binary beside `forumbot-bench`;
+//! `cargo test` at the root builds both (a lone `cargo test -p
+//! forumbot-bench` needs a `cargo build --bin forumbot` first).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn forumbot(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_forumbot"))
+fn bench(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_forumbot-bench"))
         .args(args)
         .env_remove("RUST_LOG")
         .env_remove("FORUMBOT__DATA__DIR")
         .output()
-        .expect("the forumbot binary runs");
+        .expect("the forumbot-bench binary runs");
     assert!(
         out.status.success(),
-        "forumbot {args:?} failed with {}:\n{}",
+        "forumbot-bench {args:?} failed with {}:\n{}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
@@ -23,8 +27,7 @@ fn forumbot(args: &[&str]) -> Output {
 }
 
 fn gen(dir: &Path, transcripts: usize, seed: u64) {
-    forumbot(&[
-        "bench",
+    bench(&[
         "gen",
         "--transcripts",
         &transcripts.to_string(),
@@ -89,9 +92,9 @@ fn bench_run_measures_a_tiny_corpus() {
         "1",
     ];
 
-    let mut args = vec!["--data", data, "bench", "run", "--json"];
+    let mut args = vec!["--data", data, "run", "--json"];
     args.extend(quick);
-    let out = forumbot(&args);
+    let out = bench(&args);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)));
     for key in [
@@ -144,10 +147,9 @@ fn bench_run_measures_a_tiny_corpus() {
     }
 
     // The table, serving the index just built, without cold starts.
-    let out = forumbot(&[
+    let out = bench(&[
         "--data",
         data,
-        "bench",
         "run",
         "--no-build",
         "--questions",

@@ -766,9 +766,7 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     fn source() -> String {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("data/transcripts/000_075a307d861b3240.txt");
-        fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+        crate::SOURCE.to_owned()
     }
 
     fn gen_into(n: usize, seed: u64) -> (tempfile::TempDir, GenReport) {

@@ -3,8 +3,7 @@
 //! (`parser_fuzz_*`) runs `PROPTEST_CASES` cases when that is set, else
 //! [`FUZZ_CASES`] (about a minute in a debug build on 2 cores).
 
-#[path = "support/data.rs"]
-mod data;
+use crate::support;
 
 use forumbot::transcript;
 use forumbot::{Engine, EngineOptions, Question};
@@ -16,7 +15,7 @@ fn engine() -> &'static Engine {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
     &ENGINE
         .get_or_init(|| {
-            let tmp = data::bundled_data();
+            let tmp = support::bundled_data();
             let engine = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
                 .unwrap()
                 .engine;

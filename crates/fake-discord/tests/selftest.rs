@@ -1,4 +1,4 @@
-//! Proves that `support::fake_discord` is a Discord that serenity 0.12.5 and
+//! Proves that `fake_discord` is a Discord that serenity 0.12.5 and
 //! poise 0.7 accept: a small poise bot, wired the way forumbot must be
 //! (`HttpBuilder::proxy` + `ratelimiter_disabled`, `ClientBuilder::new_with_http`),
 //! runs against it, and every kind of exchange the real bot needs is asserted:
@@ -9,17 +9,15 @@
 //!
 //! Set `TEST_LOG=debug` to see serenity's and poise's logs.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use poise::serenity_prelude as serenity;
-use serde_json::{json, Value};
-use support::fake_discord::{
+use fake_discord::{
     callback, opt, FakeDiscord, FakeDiscordConfig, Invoker, RecordedRequest, DEFAULT_TIMEOUT,
     EPHEMERAL, TEST_TOKEN,
 };
+use poise::serenity_prelude as serenity;
+use serde_json::{json, Value};
 
 struct Data;
 type Error = Box<dyn std::error::Error + Send + Sync>;

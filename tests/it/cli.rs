@@ -4,29 +4,13 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_forumbot");
 const BUNDLED_ID: &str = "000_075a307d861b3240";
 
-#[path = "support/data.rs"]
-mod data;
-
-use data::bundled_data as data_copy;
-
-fn forumbot(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("FORUMBOT__DISCORD__TOKEN")
-        .env("FORUMBOT__WEB__PUBLIC_URL", "http://bot.test")
-        .output()
-        .unwrap()
-}
+use crate::support::bundled_data as data_copy;
+use crate::support::{forumbot, forumbot_within, BIN};
 
 fn ask_json(data: &Path, extra: &[&str], question: &str) -> Value {
     let mut args = vec!["ask", "--json"];
@@ -458,13 +442,9 @@ fn a_new_transcript_is_picked_up_automatically() {
 /// Writes `n` generated transcripts so a build takes long enough to kill.
 fn big_corpus(n: usize) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    let source = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("data/transcripts/{BUNDLED_ID}.txt")),
-    )
-    .unwrap();
-    forumbot::bench::gen::generate(
-        &source,
-        &forumbot::bench::gen::GenOptions {
+    forumbot_bench::gen::generate(
+        forumbot_bench::SOURCE,
+        &forumbot_bench::gen::GenOptions {
             transcripts: n,
             seed: 7,
         },
@@ -517,35 +497,6 @@ fn an_index_build_killed_at_any_moment_leaves_a_working_index() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert!(generations_seen.contains(&original) || generations_seen.len() > 1);
-}
-
-/// Runs forumbot with `env` set; fails the test if it has not exited within
-/// `secs` seconds (a hang must fail, not hang the suite).
-fn forumbot_within(data: &Path, args: &[&str], env: &[(&str, &str)], secs: u64) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--data")
-        .arg(data)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("FORUMBOT__DISCORD__TOKEN")
-        .env("FORUMBOT__WEB__PUBLIC_URL", "http://bot.test")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("forumbot {args:?} still running after {secs} s: it hangs");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
 }
 
 const EXTRA: &str =

@@ -28,7 +28,6 @@
 //! announced on every shard (a simplification: Discord announces it on its
 //! own shard only). An IDENTIFY for a shard that does not exist in its total
 //! is closed with 4010, as Discord does.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;

@@ -1,17 +1,36 @@
-//! Benchmarks (issue 5): a reproducible corpus generator (`bench gen`) and
-//! the measurements (`bench run`, see [`run`]). `bench/run.sh` at the repo
-//! root runs both at 1×, 100× and 10,000× the bundled transcript.
+//! The `forumbot-bench` binary: `gen` writes a reproducible corpus, `run`
+//! measures a data directory and prints the table (or JSON). Options and
+//! output are those of the former `forumbot bench gen|run`.
+//!
+//! Exit codes as the bot's: 0 success, 2 bad input (a data directory whose
+//! transcripts are refused or missing, bad settings), 1 anything else.
 
-pub mod gen;
-pub mod run;
-
-use crate::cli::CliError;
-use crate::settings::Settings;
-use clap::Subcommand;
+use clap::{Parser, Subcommand};
+use forumbot::index::{DataDir, IndexError};
+use forumbot::settings::Settings;
+use forumbot_bench::{gen, run, SOURCE};
 use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "forumbot-bench",
+    version,
+    about = "forumbot's benchmarks and corpus generator."
+)]
+struct Cli {
+    /// Data directory (transcripts/ and index/); overrides the `data.dir` setting.
+    #[arg(long, global = true, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// A settings file layered over config/default.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: BenchCommand,
+}
 
 #[derive(Debug, Subcommand)]
-pub enum BenchCommand {
+enum BenchCommand {
     /// Write a reproducible corpus of N generated transcripts to DIR/transcripts.
     Gen {
         #[arg(long, default_value_t = 100)]
@@ -39,6 +58,10 @@ pub enum BenchCommand {
         /// Processes spawned to time the cold start (0: skip).
         #[arg(long, default_value_t = 10)]
         cold_runs: usize,
+        /// The forumbot binary the cold starts spawn (default: `forumbot`
+        /// beside this binary, where cargo builds it).
+        #[arg(long, value_name = "PATH")]
+        forumbot: Option<PathBuf>,
         /// Timed repetitions of each speaker summary.
         #[arg(long, default_value_t = 5)]
         summary_reps: usize,
@@ -49,8 +72,8 @@ pub enum BenchCommand {
         #[arg(long, value_name = "FILE")]
         save: Option<PathBuf>,
     },
-    /// Build the index once and print its timing as JSON (`bench run` runs
-    /// this in a child process, so the build's memory stays out of serving).
+    /// Build the index once and print its timing as JSON (`run` runs this
+    /// in a child process, so the build's memory stays out of serving).
     #[command(hide = true)]
     Build {
         #[arg(long, default_value_t = 2)]
@@ -58,10 +81,54 @@ pub enum BenchCommand {
     },
 }
 
-/// The bundled transcript, the source of the generated sentences.
-pub const SOURCE: &str = include_str!("../../data/transcripts/000_075a307d861b3240.txt");
+/// An error with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+enum Error {
+    /// The input is wrong: exit 2.
+    #[error("{0}")]
+    User(String),
+    /// Anything else: exit 1.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
 
-pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<(), CliError> {
+impl From<run::BenchError> for Error {
+    fn from(e: run::BenchError) -> Self {
+        match e {
+            run::BenchError::Index(IndexError::Refused(_) | IndexError::NoTranscripts(_)) => {
+                Error::User(e.to_string())
+            }
+            e => Error::Other(e.into()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    let mut settings = match Settings::load(args.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("forumbot-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(dir) = &args.data {
+        settings.data.dir = dir.clone();
+    }
+    match execute(args.command, &settings) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Error::User(msg)) => {
+            eprintln!("forumbot-bench: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Error::Other(err)) => {
+            eprintln!("forumbot-bench: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn execute(cmd: BenchCommand, settings: &Settings) -> Result<(), Error> {
     match cmd {
         BenchCommand::Gen {
             transcripts,
@@ -69,7 +136,7 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<(), CliError> {
             out,
         } => {
             let report = gen::generate(SOURCE, &gen::GenOptions { transcripts, seed }, &out)
-                .map_err(|e| CliError::Internal(e.into()))?;
+                .map_err(anyhow::Error::from)?;
             println!(
                 "wrote {} transcripts, {} turns, {:.1} MB to {}",
                 report.transcripts,
@@ -80,8 +147,8 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<(), CliError> {
             Ok(())
         }
         BenchCommand::Build { threads } => {
-            let data = crate::index::DataDir::new(&settings.data.dir);
-            let build = run::build_once(&data, threads).map_err(bench_error)?;
+            let data = DataDir::new(&settings.data.dir);
+            let build = run::build_once(&data, threads)?;
             println!(
                 "{}",
                 serde_json::to_string(&build).map_err(anyhow::Error::from)?
@@ -94,6 +161,7 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<(), CliError> {
             build_threads,
             no_build,
             cold_runs,
+            forumbot,
             summary_reps,
             json,
             save,
@@ -105,11 +173,11 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<(), CliError> {
                 cold_runs,
                 summary_reps,
                 exe: None,
+                forumbot,
             };
             let report = run::run(&settings.engine_options(), &opts, &|line| {
-                eprintln!("forumbot bench: {line}")
-            })
-            .map_err(bench_error)?;
+                eprintln!("forumbot-bench: {line}")
+            })?;
             let as_json = || serde_json::to_string_pretty(&report).map_err(anyhow::Error::from);
             if let Some(path) = &save {
                 std::fs::write(path, as_json()? + "\n")
@@ -122,12 +190,5 @@ pub fn run(cmd: BenchCommand, settings: &Settings) -> Result<(), CliError> {
             }
             Ok(())
         }
-    }
-}
-
-fn bench_error(e: run::BenchError) -> CliError {
-    match e {
-        run::BenchError::Index(e) => CliError::from(e),
-        e => CliError::Internal(e.into()),
     }
 }
