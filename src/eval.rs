@@ -16,6 +16,7 @@
 //! Both count hit@1, hit@3, hit@5 and MRR@5 over the answerable questions,
 //! and how many unanswerable ones were left without hits.
 
+use crate::error::{Classify, Kind};
 use crate::search::{Answer, AskError, Engine, Hit, Question};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -285,7 +286,7 @@ pub fn run(engine: &Engine, cases: &[Case]) -> Result<Report, AskError> {
         let answer: Result<Answer, AskError> = engine.ask(&q);
         let (answer, error) = match answer {
             Ok(a) => (Some(a), None),
-            Err(e) if e.is_user_error() => (None, Some(e.to_string())),
+            Err(e) if e.kind() == Kind::User => (None, Some(e.to_string())),
             Err(e) => return Err(e),
         };
         let hits: &[Hit] = answer.as_ref().map_or(&[], |a| &a.hits);

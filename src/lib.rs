@@ -12,6 +12,7 @@ pub mod cli;
 pub mod console;
 pub mod conversation;
 pub mod discord;
+pub mod error;
 pub mod eval;
 pub mod index;
 pub mod ingest;

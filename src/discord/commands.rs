@@ -7,6 +7,7 @@
 //! it. Names stay ASCII so they are typed the same in every locale.
 
 use super::{convert, download, replies, Context, Data, Error};
+use crate::error::Failure;
 use crate::ingest::Upload;
 use crate::reply::{self, truncate, Reply};
 use crate::search::Question;
@@ -216,11 +217,14 @@ pub async fn reindex(
                     bytes,
                     sidecar,
                 }),
-                Err(e) if e.is_user_error() => {
-                    tracing::info!(who, file = %file.filename, reason = %e, "upload refused");
-                    return send(ctx, &reply::user_error(&e.to_string())).await;
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) => match Failure::from(e) {
+                    Failure::Internal(e) => return Err(e),
+                    f => {
+                        tracing::info!(who, file = %file.filename, reason = %f, "upload refused");
+                        let text = f.user_text().unwrap_or_default();
+                        return send(ctx, &reply::user_error(&text)).await;
+                    }
+                },
             }
         }
     };

@@ -8,11 +8,12 @@
 //! Functions that touch the index block: call them from a blocking thread
 //! in async code.
 
-use crate::index::{BuildReport, IndexError};
-use crate::ingest::{self, IngestError, Upload};
+use crate::error::{Failure, Kind};
+use crate::index::BuildReport;
+use crate::ingest::{self, Upload};
 use crate::reply::{self, limits, truncate, Field, Reply};
-use crate::search::{AskError, Engine, Question};
-use crate::summary::{self, SummaryError};
+use crate::search::{Engine, Question};
+use crate::summary;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -28,17 +29,15 @@ pub fn ask(engine: &Engine, q: &Question) -> anyhow::Result<Reply> {
             };
             Ok(reply::answer_with_speakers(&answer, q.offset, &names))
         }
-        Err(e) if e.is_user_error() => Ok(reply::user_error(&ask_error_text(&e))),
-        Err(e) => Err(anyhow::Error::new(e).context("answering a question")),
+        Err(e) => shown(Failure::from(e).context("answering a question")),
     }
 }
 
-fn ask_error_text(e: &AskError) -> String {
-    match e {
-        AskError::UnknownSpeaker { .. } => format!(
-            "{e}\n\n講者不在名單上:請從自動完成清單中選一位,或不指定講者。\nPick a speaker from the suggestions, or leave the option empty."
-        ),
-        _ => e.to_string(),
+/// A user's or a busy failure as the reply that says so; ours stays `Err`.
+fn shown(f: Failure) -> anyhow::Result<Reply> {
+    match f {
+        Failure::Internal(e) => Err(e),
+        f => Ok(reply::user_error(&f.user_text().unwrap_or_default())),
     }
 }
 
@@ -52,10 +51,7 @@ pub fn speaker(engine: &Engine, name: &str) -> anyhow::Result<Reply> {
     let loaded = engine.snapshot();
     match summary::speaker(&loaded, engine.options(), name) {
         Ok(s) => Ok(reply::summary(&s)),
-        Err(e @ SummaryError::UnknownSpeaker { .. }) => Ok(reply::user_error(&format!(
-            "{e}\n\n請輸入講者姓名、別名或拼音(例如 郭慶、郭總、Guo Qing)。\nType a speaker's name, alias or pinyin."
-        ))),
-        Err(e) => Err(anyhow::Error::new(e).context("summarising a speaker")),
+        Err(e) => shown(Failure::from(e).context("summarising a speaker")),
     }
 }
 
@@ -143,13 +139,13 @@ pub fn reindex(
                 );
                 Ok(report_reply("已重建索引 · Reindexed", &report, &before))
             }
-            Err(e @ (IndexError::Refused(_) | IndexError::NoTranscripts(_))) => {
-                tracing::info!(who, reason = %e, "reindex refused");
-                Ok(reply::user_error(&format!(
-                    "{e}\n\n索引未變更,仍使用原來的索引。The index is unchanged: fix the files and reindex again."
-                )))
+            Err(e) => {
+                let f = Failure::from(e);
+                if f.kind() != Kind::Internal {
+                    tracing::info!(who, reason = %f, "reindex refused");
+                }
+                shown(f.context("reindexing"))
             }
-            Err(e) => Err(anyhow::Error::new(e).context("reindexing")),
         },
         Some(upload) => {
             let file = upload.filename.clone();
@@ -176,21 +172,25 @@ pub fn reindex(
                         &before,
                     ))
                 }
-                Err(e) if e.is_user_error() => {
-                    tracing::info!(who, file, bytes, reason = %e, "upload refused");
-                    Ok(refused(&file, &e))
-                }
-                Err(e) => Err(anyhow::Error::new(e).context(format!("indexing the upload {file}"))),
+                Err(e) => match Failure::from(e) {
+                    Failure::User { message, hint } => {
+                        tracing::info!(who, file, bytes, reason = %message, "upload refused");
+                        Ok(refused(&file, &message, hint))
+                    }
+                    f => shown(f.context(format!("indexing the upload {file}"))),
+                },
             }
         }
     }
 }
 
-fn refused(file: &str, e: &IngestError) -> Reply {
-    reply::user_error(&format!(
-        "{file} 未加入 · {file} was refused:\n{e}\n\n\
-         沒有任何變更,原來的逐字稿照常回答。Nothing was changed: fix the file and upload it again."
-    ))
+fn refused(file: &str, message: &str, hint: Option<&str>) -> Reply {
+    let mut text = format!("{file} 未加入 · {file} was refused:\n{message}");
+    if let Some(hint) = hint {
+        text.push_str("\n\n");
+        text.push_str(hint);
+    }
+    reply::user_error(&text)
 }
 
 /// Fields per transcript, newest first; sized so that even a long list
