@@ -1,7 +1,7 @@
 //! The Discord front end: poise slash commands on serenity, answers to
 //! mentions, "more" buttons, and the transcript pages served beside the bot.
 //!
-//! Thin by design: [`replies`] decides what every command answers (shared
+//! Thin by design: [`crate::app`] decides what every command answers (shared
 //! with the console), [`convert`] turns that into Discord messages with no
 //! pings, and the rest is Discord plumbing: who may do what
 //! ([`permissions`]), how often ([`ratelimit`]), paging ([`pages`]), and
@@ -33,14 +33,17 @@ mod events;
 pub mod pages;
 pub mod permissions;
 pub mod ratelimit;
-pub mod replies;
 
-use crate::search::Engine;
+use crate::app;
+use crate::reply::Reply;
+use crate::search::{Engine, Question};
 use crate::settings::Settings;
 use crate::settings::Shards;
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
-use serenity::all::{ClientBuilder, GatewayIntents, GuildId, Http, HttpBuilder, ShardManager};
+use serenity::all::{
+    ClientBuilder, CreateActionRow, GatewayIntents, GuildId, Http, HttpBuilder, ShardManager,
+};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -61,6 +64,33 @@ pub struct Data {
     default_limit: usize,
 }
 
+impl Data {
+    /// Answers `q` off the async threads and adds the "more" buttons: the
+    /// one ask → pager flow of `/ask`, mentions and button presses. A first
+    /// answer (`key` is `None`) keeps its question under a new key only when
+    /// there is a next page; a page of a kept question keeps its key.
+    /// Refusals (ephemeral) get no buttons.
+    async fn answer(
+        &self,
+        asker: u64,
+        q: Question,
+        key: Option<u64>,
+    ) -> (Reply, Vec<CreateActionRow>) {
+        let engine = self.engine.clone();
+        let asked = q.clone();
+        let r = match tokio::task::spawn_blocking(move || app::ask(&engine, &asked)).await {
+            Ok(r) => r,
+            Err(e) => app::internal(&anyhow::Error::new(e), "answering a question"),
+        };
+        if r.ephemeral || (key.is_none() && r.more.is_none()) {
+            return (r, Vec::new());
+        }
+        let key = key.unwrap_or_else(|| self.pages.insert(asker, &q, std::time::Instant::now()));
+        let buttons = convert::pager(asker, key, q.offset, q.limit, r.more.as_ref());
+        (r, buttons)
+    }
+}
+
 pub type Error = anyhow::Error;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
 
@@ -79,7 +109,7 @@ impl Data {
                 .build()
                 .context("building the HTTP client for attachments")?,
             moderator_role_ids: d.moderator_role_ids.clone(),
-            max_upload_bytes: d.max_upload_bytes,
+            max_upload_bytes: app::Limits::new(settings).max_upload_bytes,
             default_limit: settings
                 .search
                 .default_limit
@@ -391,7 +421,7 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     match error {
         E::Command { error, ctx, .. } => {
             let during = format!("/{}", ctx.command().name);
-            let r = replies::internal(&error, &during);
+            let r = app::internal(&error, &during);
             if let Err(e) = ctx.send(convert::create_reply(&r, Vec::new())).await {
                 tracing::warn!("could not send the apology: {e}");
             }
@@ -399,7 +429,7 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         E::CommandPanic { payload, ctx, .. } => {
             let during = format!("/{}", ctx.command().name);
             let error = anyhow::anyhow!("panic: {}", payload.as_deref().unwrap_or("(no message)"));
-            let r = replies::internal(&error, &during);
+            let r = app::internal(&error, &during);
             let _ = ctx.send(convert::create_reply(&r, Vec::new())).await;
         }
         E::ArgumentParse {

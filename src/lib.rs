@@ -12,7 +12,6 @@ pub mod cli;
 pub mod console;
 pub mod conversation;
 pub mod discord;
-pub mod error;
 pub mod eval;
 pub mod index;
 pub mod ingest;
@@ -25,5 +24,9 @@ pub mod summary;
 pub mod text;
 pub mod transcript;
 pub mod web;
+
+// What the faces share: the use cases, and why something failed.
+pub mod app;
+pub mod error;
 
 pub use search::{Answer, Engine, EngineOptions, Hit, Question};

@@ -1,24 +1,101 @@
-//! What each command answers, as a [`Reply`], for every front end: the
-//! Discord commands convert these replies into embeds and the local console
-//! prints them with [`reply::to_text`], so both show the same thing.
+//! The use cases every face shares (ask, more, speaker, transcripts,
+//! reindex and upload, help), each answering with a [`Reply`]: the Discord
+//! bot converts it into embeds and the console prints it with
+//! [`reply::to_console_text`], so both show the same thing, and no face
+//! imports another.
 //!
-//! Errors the user caused come back as `Ok(reply::user_error(..))`, to be
-//! shown to them; only faults of ours are `Err`, for the caller to report
-//! with [`internal`] (log with cause chain, apologise with an error id).
-//! Functions that touch the index block: call them from a blocking thread
-//! in async code.
+//! Every use case answers with a reply, never an error: a failure is shown
+//! the one way [`crate::error`] classifies it (the user's: the message and
+//! its hint; busy: try again; ours: logged with its cause chain under an
+//! error id, which the apology shows). Functions that touch the index
+//! block: call them from a blocking thread in async code.
 
 use crate::error::{Failure, Kind};
 use crate::index::BuildReport;
 use crate::ingest::{self, Upload};
 use crate::reply::{self, limits, truncate, Field, Reply};
 use crate::search::{Engine, Question};
+use crate::settings::Settings;
 use crate::summary;
 use std::collections::HashSet;
-use std::time::Duration;
+
+/// What the use cases take from the settings, read in one place so no face
+/// reads another face's section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Quotes per answer when the question names no limit (`search.default_limit`).
+    pub default_limit: usize,
+    /// Most quotes one may ask for (`search.max_limit`, at least 1).
+    pub max_limit: usize,
+    /// Largest transcript (and sidecar) an upload may add, on any face
+    /// (the setting keeps its name, `discord.max_upload_bytes`).
+    pub max_upload_bytes: u64,
+}
+
+impl Limits {
+    pub fn new(settings: &Settings) -> Self {
+        let max_limit = settings.search.max_limit.max(1);
+        Limits {
+            default_limit: settings.search.default_limit.clamp(1, max_limit),
+            max_limit,
+            max_upload_bytes: settings.discord.max_upload_bytes,
+        }
+    }
+}
+
+/// A command of the chat faces, as `/help` lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandDoc {
+    /// Typed after the `/`; ASCII, the same in every locale.
+    pub name: &'static str,
+    /// One line, at most 100 characters (Discord's limit for a description).
+    pub description: &'static str,
+    /// More on how to use it, for `/help`; may be empty.
+    pub details: &'static str,
+}
+
+/// Every command, in the order `/help` lists them. Discord registers exactly
+/// these, with these descriptions (its test checks that).
+pub const COMMANDS: &[CommandDoc] = &[
+    CommandDoc {
+        name: "ask",
+        description: "Ask about the forum; the answer quotes the transcripts word for word.",
+        details: "Write the question in Traditional or Simplified Chinese (e.g. 郭慶怎麼看人才?); \
+            name a speaker in it or pick one in `speaker`. Each answer is a verbatim quote with \
+            its speaker and a link to the turn; \"More\" shows the next page.",
+    },
+    CommandDoc {
+        name: "speaker",
+        description: "A speaker's role, turns, keywords and key quotes, all from the transcripts.",
+        details: "Type a name, alias or pinyin (郭慶, 郭總, Guo Qing); the suggestions list the \
+            matching speakers.",
+    },
+    CommandDoc {
+        name: "transcripts",
+        description: "The transcripts the bot can quote: title, date, speakers, turns, link.",
+        details: "",
+    },
+    CommandDoc {
+        name: "reindex",
+        description: "Moderators: rebuild the index, or add an uploaded transcript (UTF-8 text).",
+        details: "Without a file the index is rebuilt from the transcripts directory. With a file \
+            (and optionally its TOML sidecar) the transcript is checked first and refused with \
+            the line and reason if it is not valid; a refused file changes nothing.",
+    },
+    CommandDoc {
+        name: "help",
+        description: "How to ask, in Chinese and English.",
+        details: "",
+    },
+];
+
+/// The entry of `COMMANDS` called `name`.
+pub fn command(name: &str) -> Option<&'static CommandDoc> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
 
 /// Answers a question (one page of hits, from `q.offset`).
-pub fn ask(engine: &Engine, q: &Question) -> anyhow::Result<Reply> {
+pub fn ask(engine: &Engine, q: &Question) -> Reply {
     match engine.ask(q) {
         Ok(answer) => {
             // Speakers to suggest only when nothing answers (see reply::answer_with_speakers).
@@ -27,18 +104,19 @@ pub fn ask(engine: &Engine, q: &Question) -> anyhow::Result<Reply> {
             } else {
                 Vec::new()
             };
-            Ok(reply::answer_with_speakers(&answer, q.offset, &names))
+            reply::answer_with_speakers(&answer, q.offset, &names)
         }
-        Err(e) => shown(Failure::from(e).context("answering a question")),
+        Err(e) => failure(e.into(), "answering a question"),
     }
 }
 
-/// A user's or a busy failure as the reply that says so; ours stays `Err`.
-fn shown(f: Failure) -> anyhow::Result<Reply> {
-    match f {
-        Failure::Internal(e) => Err(e),
-        f => Ok(reply::user_error(&f.user_text().unwrap_or_default())),
-    }
+/// The question that shows the next page after `r` answered `q`, if there
+/// is a next page: the one paging rule of every face.
+pub fn more(q: &Question, r: &Reply) -> Option<Question> {
+    r.more.as_ref().map(|m| Question {
+        offset: m.offset,
+        ..q.clone()
+    })
 }
 
 /// Whether `name` names a known speaker (cheap: no summary is computed).
@@ -47,11 +125,11 @@ pub fn knows_speaker(engine: &Engine, name: &str) -> bool {
 }
 
 /// The summary of one speaker.
-pub fn speaker(engine: &Engine, name: &str) -> anyhow::Result<Reply> {
+pub fn speaker(engine: &Engine, name: &str) -> Reply {
     let loaded = engine.snapshot();
     match summary::speaker(&loaded, engine.options(), name) {
-        Ok(s) => Ok(reply::summary(&s)),
-        Err(e) => shown(Failure::from(e).context("summarising a speaker")),
+        Ok(s) => reply::summary(&s),
+        Err(e) => failure(e.into(), "summarising a speaker"),
     }
 }
 
@@ -64,17 +142,15 @@ pub fn transcripts(engine: &Engine) -> Reply {
     )
 }
 
-/// What the bot does and how to ask: the overview, then each command's
-/// own doc comment (so the code documents what `/help` says).
+/// What the bot does and how to ask: the overview, then each command of
+/// [`COMMANDS`] with its description and details.
 pub fn help() -> Reply {
     let mut r = reply::help();
-    let fields = super::commands::all().into_iter().map(|c| {
-        // Doc comments wrap at 80 columns; Discord wraps by itself.
-        let text = [c.description.as_deref(), c.help_text.as_deref()]
+    let fields = COMMANDS.iter().map(|c| {
+        let text = [c.description, c.details]
             .into_iter()
-            .flatten()
-            .flat_map(|t| t.split("\n\n"))
-            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|t| !t.is_empty())
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect::<Vec<_>>()
             .join("\n");
         Field {
@@ -92,32 +168,19 @@ pub fn help() -> Reply {
 /// Room per command in `/help`, so the whole stays within one message.
 const HELP_FIELD: usize = 600;
 
-/// The answer to somebody asking too fast.
-pub fn rate_limited(wait: Duration) -> Reply {
-    let n = super::ratelimit::wait_seconds(wait);
-    reply::user_error(&format!(
-        "問得太快了,請 {n} 秒後再試。\nYou are asking too fast: try again in {n} s."
-    ))
-}
-
-/// The answer to somebody who may not reindex.
-pub fn not_a_moderator() -> Reply {
-    reply::user_error(
-        "只有版主可以重建索引(需要「管理伺服器」權限或版主身分組)。\n\
-         Only moderators can reindex (Manage Server permission or a moderator role). \
-         Ask a moderator to upload the transcript.",
-    )
+/// A failure as the reply that shows it: the user's (with its hint) and
+/// busy ones say what to do; ours is reported with [`internal`].
+pub fn failure(f: Failure, during: &str) -> Reply {
+    match f {
+        Failure::Internal(e) => internal(&e, during),
+        f => reply::user_error(&f.user_text().unwrap_or_default()),
+    }
 }
 
 /// Rebuilds from the transcripts directory (`upload` is `None`) or adds an
 /// uploaded transcript, and reports what is indexed now or exactly why the
 /// upload was refused. `who` names the person for the log.
-pub fn reindex(
-    engine: &Engine,
-    who: &str,
-    upload: Option<Upload>,
-    max_bytes: u64,
-) -> anyhow::Result<Reply> {
+pub fn reindex(engine: &Engine, who: &str, upload: Option<Upload>, max_bytes: u64) -> Reply {
     let before: HashSet<String> = engine
         .snapshot()
         .generation
@@ -137,14 +200,14 @@ pub fn reindex(
                     passages = report.passages,
                     "reindexed the transcripts directory"
                 );
-                Ok(report_reply("已重建索引 · Reindexed", &report, &before))
+                report_reply("已重建索引 · Reindexed", &report, &before)
             }
             Err(e) => {
                 let f = Failure::from(e);
                 if f.kind() != Kind::Internal {
                     tracing::info!(who, reason = %f, "reindex refused");
                 }
-                shown(f.context("reindexing"))
+                failure(f, "reindexing")
             }
         },
         Some(upload) => {
@@ -166,18 +229,14 @@ pub fn reindex(
                         generation = %report.generation,
                         "indexed an uploaded transcript"
                     );
-                    Ok(report_reply(
-                        "已加入逐字稿 · Transcript added",
-                        &report,
-                        &before,
-                    ))
+                    report_reply("已加入逐字稿 · Transcript added", &report, &before)
                 }
                 Err(e) => match Failure::from(e) {
                     Failure::User { message, hint } => {
                         tracing::info!(who, file, bytes, reason = %message, "upload refused");
-                        Ok(refused(&file, &message, hint))
+                        refused(&file, &message, hint)
                     }
-                    f => shown(f.context(format!("indexing the upload {file}"))),
+                    f => failure(f, &format!("indexing the upload {file}")),
                 },
             }
         }
@@ -266,6 +325,43 @@ pub fn internal(error: &anyhow::Error, during: &str) -> Reply {
 mod tests {
     use super::*;
     use crate::index::TranscriptSummary;
+    use std::time::Duration;
+
+    #[test]
+    fn the_next_page_starts_where_the_reply_says() {
+        let q = Question {
+            text: "客服".into(),
+            speaker: Some("周伊麗".into()),
+            limit: 2,
+            offset: 0,
+        };
+        let mut r = Reply::default();
+        assert!(more(&q, &r).is_none());
+        r.more = Some(reply::More { offset: 2 });
+        let next = more(&q, &r).unwrap();
+        assert_eq!((next.offset, next.limit), (2, 2));
+        assert_eq!((next.text, next.speaker), (q.text, q.speaker));
+    }
+
+    #[test]
+    fn failures_are_shown_by_their_class() {
+        let user = failure(
+            Failure::User {
+                message: "bad".into(),
+                hint: Some("fix it"),
+            },
+            "testing",
+        );
+        assert!(user.ephemeral);
+        assert!(reply::to_text(&user).contains("bad\n\nfix it"));
+        let ours = failure(anyhow::anyhow!("secret cause").into(), "testing");
+        let text = reply::to_text(&ours);
+        assert!(
+            text.contains("error id") && !text.contains("secret cause"),
+            "{text}"
+        );
+        assert_eq!(Failure::from(anyhow::anyhow!("x")).kind(), Kind::Internal);
+    }
 
     #[test]
     fn a_long_report_stays_within_discord_limits() {
@@ -305,7 +401,7 @@ mod tests {
     }
 
     #[test]
-    fn help_lists_every_command_with_its_doc_comment() {
+    fn help_lists_every_command_with_its_description_and_details() {
         let r = help();
         let e = &r.embeds[0];
         let names: Vec<&str> = e.fields.iter().map(|f| f.name.as_str()).collect();
@@ -313,9 +409,15 @@ mod tests {
             names,
             ["/ask", "/speaker", "/transcripts", "/reindex", "/help"]
         );
-        assert!(e.fields[0]
-            .value
-            .contains("verbatim quote with its speaker"));
+        assert_eq!(
+            e.fields[0].value,
+            "Ask about the forum; the answer quotes the transcripts word for word.\nWrite the question in Traditional or Simplified Chinese (e.g. 郭慶怎麼看人才?); name a speaker in it or pick one in `speaker`. Each answer is a verbatim quote with its speaker and a link to the turn; \"More\" shows the next page."
+        );
+        assert_eq!(e.fields[4].value, "How to ask, in Chinese and English.");
+        for c in COMMANDS {
+            assert!(c.description.chars().count() <= 100, "{}", c.name);
+            assert!(c.name.is_ascii() && !c.name.is_empty());
+        }
         let total = e.description.as_ref().unwrap().chars().count()
             + e.title.as_ref().unwrap().chars().count()
             + e.fields
@@ -323,12 +425,5 @@ mod tests {
                 .map(|f| f.name.chars().count() + f.value.chars().count())
                 .sum::<usize>();
         assert!(total <= limits::EMBEDS_TOTAL, "{total}");
-    }
-
-    #[test]
-    fn rate_limit_says_when_to_try_again() {
-        let r = rate_limited(Duration::from_millis(12_300));
-        assert!(r.ephemeral);
-        assert!(reply::to_text(&r).contains("try again in 13 s"));
     }
 }
