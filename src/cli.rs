@@ -1,52 +1,21 @@
-//! Command-line front end: argument definitions and the one-shot
-//! subcommands. Thin: parse, call the engine, render with [`crate::reply`]
-//! or print the JSON contract.
+//! Command-line front end: the clap tree and the one-shot subcommands; the
+//! long-running ones are handed to [`crate::serve`]. Thin: parse, call the
+//! engine, render with [`crate::reply`] or print the JSON contract. Only
+//! `main` uses it: nothing in the library imports the command line.
 //!
 //! Exit codes: 0 success (also for "no hits"), 2 bad input, 1 internal error.
 
 use crate::error::Failure;
-use crate::index::{self, DataDir, Progress};
+use crate::index::{self, DataDir};
 use crate::reply;
-use crate::search::{Engine, Question};
+use crate::search::Question;
+use crate::serve::{self, open_engine, progress_printer};
 use crate::settings::Settings;
 use crate::summary;
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Shown when the bot is asked to run without a token.
-pub const NO_TOKEN: &str = "no Discord token: set FORUMBOT__DISCORD__TOKEN (or DISCORD_TOKEN) in the environment to run the bot; `forumbot console` works without one";
-
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Internal(e.into()))
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down");
-}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -127,35 +96,6 @@ pub enum Command {
 /// The failures of the one-shot commands, classified in [`crate::error`].
 /// (An alias for the benchmarks, which still name it.)
 pub type CliError = Failure;
-
-/// Prints build progress on stderr (a line that updates in a terminal).
-pub fn progress_printer() -> impl Fn(Progress) {
-    |p| {
-        let line = match p {
-            Progress::Parsed { transcripts } => format!("parsed {transcripts} transcript(s)"),
-            Progress::Indexed { passages, of } => format!("indexing passages {passages}/{of}"),
-            Progress::Committing => "writing the index".to_owned(),
-        };
-        eprintln!("forumbot: {line}");
-    }
-}
-
-/// Opens the engine, building the index when needed, and reports that.
-pub fn open_engine(settings: &Settings) -> Result<Engine, Failure> {
-    let opened = Engine::open(settings.engine_options(), &progress_printer())?;
-    if let Some(b) = &opened.built {
-        eprintln!(
-            "forumbot: indexed {} transcript(s), {} passages in {:.2} s",
-            b.transcripts.len(),
-            b.passages,
-            b.elapsed.as_secs_f64()
-        );
-    }
-    if let Some(why) = &opened.not_refreshed {
-        eprintln!("forumbot: warning: serving the previous index, not rebuilt: {why}");
-    }
-    Ok(opened.engine)
-}
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
     let mut line = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
@@ -275,27 +215,8 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             }
             print_text(&text)
         }
-        Command::Web => {
-            let engine = Arc::new(open_engine(settings)?);
-            let web = settings.web.clone();
-            runtime()?.block_on(async move {
-                eprintln!(
-                    "forumbot: transcript pages on http://{}/ (Ctrl-C stops)",
-                    web.listen
-                );
-                crate::web::serve(engine, &web, shutdown_signal()).await
-            })?;
-            Ok(())
-        }
-        Command::Run => {
-            if settings.discord.token.is_none() {
-                return Err(Failure::user(NO_TOKEN.to_owned()));
-            }
-            let engine = Arc::new(open_engine(settings)?);
-            let settings = settings.clone();
-            runtime()?.block_on(crate::discord::run(settings, engine))?;
-            Ok(())
-        }
+        Command::Web => serve::pages(settings),
+        Command::Run => serve::bot(settings),
         Command::Console => {
             let engine = Arc::new(open_engine(settings)?);
             let stdin = std::io::stdin().lock();

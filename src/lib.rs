@@ -25,8 +25,9 @@ pub mod text;
 pub mod transcript;
 pub mod web;
 
-// What the faces share: the use cases, and why something failed.
+// What the faces share (the use cases, why something failed) and the wiring.
 pub mod app;
 pub mod error;
+pub mod serve;
 
 pub use search::{Answer, Engine, EngineOptions, Hit, Question};

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         if settings.discord.token.is_some() {
             cli::Command::Run
         } else {
-            eprintln!("forumbot: {}", cli::NO_TOKEN);
+            eprintln!("forumbot: {}", forumbot::discord::NO_TOKEN);
             eprintln!("forumbot: starting the local console; type /help");
             cli::Command::Console
         }
