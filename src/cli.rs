@@ -15,7 +15,6 @@ use crate::summary;
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -218,10 +217,8 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
         Command::Web => serve::pages(settings),
         Command::Run => serve::bot(settings),
         Command::Console => {
-            let engine = Arc::new(open_engine(settings)?);
-            let stdin = std::io::stdin().lock();
-            crate::console::run(engine, settings, stdin, std::io::stdout())?;
-            Ok(())
+            // A session, not a one-shot: started by the wiring like the bot.
+            serve::console(settings)
         }
         Command::Bench(cmd) => crate::bench::run(cmd, settings),
         Command::Eval { file, json } => {

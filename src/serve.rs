@@ -1,6 +1,7 @@
 //! The wiring of the long-running program: open the engine (building the
-//! index when needed), start the transcript pages and the Discord bot, and
-//! stop both on SIGINT/SIGTERM. Stopping takes at most
+//! index when needed), start the transcript pages and the Discord bot (or
+//! the local console), and stop them on SIGINT/SIGTERM. The faces never
+//! start one another: this module does. Stopping takes at most
 //! [`discord::SHUTDOWN_GRACE`]: what has not stopped by then is abandoned
 //! (a reindex already started finishes on its own thread).
 
@@ -86,6 +87,15 @@ pub fn pages(settings: &Settings) -> Result<(), Failure> {
         );
         crate::web::serve(engine, &web, shutdown_signal()).await
     })?;
+    Ok(())
+}
+
+/// `forumbot console`: a local session on stdin and stdout, until `/quit`
+/// or the end of the input.
+pub fn console(settings: &Settings) -> Result<(), Failure> {
+    let engine = Arc::new(open_engine(settings)?);
+    let stdin = std::io::stdin().lock();
+    crate::console::run(engine, settings, stdin, std::io::stdout())?;
     Ok(())
 }
 
