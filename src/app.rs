@@ -14,7 +14,7 @@ use crate::error::{Failure, Kind};
 use crate::index::BuildReport;
 use crate::ingest::{self, Upload};
 use crate::reply::{self, limits, truncate, Field, Reply};
-use crate::search::{Engine, Question};
+use crate::search::{Answer, Engine, Question};
 use crate::settings::Settings;
 use crate::summary;
 use std::collections::HashSet;
@@ -97,17 +97,21 @@ pub fn command(name: &str) -> Option<&'static CommandDoc> {
 /// Answers a question (one page of hits, from `q.offset`).
 pub fn ask(engine: &Engine, q: &Question) -> Reply {
     match engine.ask(q) {
-        Ok(answer) => {
-            // Speakers to suggest only when nothing answers (see reply::answer_with_speakers).
-            let names = if answer.hits.is_empty() {
-                engine.snapshot().speakers.names()
-            } else {
-                Vec::new()
-            };
-            reply::answer_with_speakers(&answer, q.offset, &names)
-        }
+        Ok(a) => answer(engine, &a, q.offset),
         Err(e) => failure(e.into(), "answering a question"),
     }
+}
+
+/// The reply showing `answer`, a page from `offset`; the command line's
+/// text output is this reply too.
+pub fn answer(engine: &Engine, answer: &Answer, offset: usize) -> Reply {
+    // Speakers to suggest only when nothing answers (see reply::answer_with_speakers).
+    let names = if answer.hits.is_empty() {
+        engine.snapshot().speakers.names()
+    } else {
+        Vec::new()
+    };
+    reply::answer_with_speakers(answer, offset, &names)
 }
 
 /// The question that shows the next page after `r` answered `q`, if there

@@ -5,6 +5,7 @@
 //!
 //! Exit codes: 0 success (also for "no hits"), 2 bad input, 1 internal error.
 
+use crate::app;
 use crate::error::Failure;
 use crate::index::{self, DataDir};
 use crate::reply;
@@ -119,9 +120,10 @@ fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
 /// The limit asked for, or the default; outside `1..=search.max_limit` it is
 /// refused (exit 2) with the range, never silently clamped.
 pub fn checked_limit(limit: Option<usize>, settings: &Settings) -> Result<usize, Failure> {
-    let max = settings.search.max_limit.max(1);
+    let limits = app::Limits::new(settings);
+    let max = limits.max_limit;
     match limit {
-        None => Ok(settings.search.default_limit.clamp(1, max)),
+        None => Ok(limits.default_limit),
         Some(n) if (1..=max).contains(&n) => Ok(n),
         Some(n) => Err(Failure::user(format!(
             "--limit {n} is out of range: give a number from 1 to {max} (setting search.max_limit)"
@@ -160,14 +162,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             if json {
                 print_json(&answer)
             } else {
-                let speakers = if answer.hits.is_empty() {
-                    engine.snapshot().speakers.names()
-                } else {
-                    Vec::new()
-                };
-                print_text(&reply::to_text(&reply::answer_with_speakers(
-                    &answer, offset, &speakers,
-                )))
+                print_text(&reply::to_text(&app::answer(&engine, &answer, offset)))
             }
         }
         Command::Speaker { json, name } => {
@@ -238,10 +233,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             if json {
                 print_json(list)
             } else {
-                print_text(&reply::to_text(&reply::transcripts(
-                    list,
-                    &engine.options().public_url,
-                )))
+                print_text(&reply::to_text(&app::transcripts(&engine)))
             }
         }
     }
