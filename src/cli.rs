@@ -1,52 +1,21 @@
-//! Command-line front end: argument definitions and the one-shot
-//! subcommands. Thin: parse, call the engine, render with [`crate::reply`]
-//! or print the JSON contract.
+//! Command-line front end: the clap tree and the one-shot subcommands; the
+//! long-running ones are handed to [`crate::serve`]. Thin: parse, call the
+//! engine, render with [`crate::reply`] or print the JSON contract. Only
+//! `main` uses it: nothing in the library imports the command line.
 //!
 //! Exit codes: 0 success (also for "no hits"), 2 bad input, 1 internal error.
 
-use crate::engine::Engine;
-use crate::index::{self, DataDir, IndexError, Progress};
+use crate::app;
+use crate::error::Failure;
+use crate::index::{self, DataDir};
 use crate::reply;
-use crate::search::{AskError, Question};
+use crate::search::Question;
+use crate::serve::{self, open_engine, progress_printer};
 use crate::settings::Settings;
-use crate::summary::{self, SummaryError};
+use crate::summary;
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
-
-/// Shown when the bot is asked to run without a token.
-pub const NO_TOKEN: &str = "no Discord token: set FORUMBOT__DISCORD__TOKEN (or DISCORD_TOKEN) in the environment to run the bot; `forumbot console` works without one";
-
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Internal(e.into()))
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down");
-}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -121,123 +90,35 @@ pub enum Command {
     },
 }
 
-/// An error with the exit code it maps to.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// The user's input is wrong: exit 2.
-    #[error("{0}")]
-    User(String),
-    /// Our fault: exit 1.
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-    /// Nobody's fault, try again later (another build holds the index): exit 1.
-    #[error("{0}")]
-    Busy(String),
-}
-
-impl CliError {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CliError::User(_) => 2,
-            CliError::Internal(_) | CliError::Busy(_) => 1,
-        }
-    }
-}
-
-impl From<IndexError> for CliError {
-    fn from(e: IndexError) -> Self {
-        match e {
-            IndexError::Refused(_) | IndexError::NoTranscripts(_) => CliError::User(e.to_string()),
-            IndexError::Busy { .. } => CliError::Busy(e.to_string()),
-            e => CliError::Internal(e.into()),
-        }
-    }
-}
-
-impl From<AskError> for CliError {
-    fn from(e: AskError) -> Self {
-        if e.is_user_error() {
-            CliError::User(e.to_string())
-        } else {
-            CliError::Internal(e.into())
-        }
-    }
-}
-
-impl From<SummaryError> for CliError {
-    fn from(e: SummaryError) -> Self {
-        match e {
-            SummaryError::UnknownSpeaker { .. } => CliError::User(e.to_string()),
-            e => CliError::Internal(e.into()),
-        }
-    }
-}
-
-/// Prints build progress on stderr (a line that updates in a terminal).
-pub fn progress_printer() -> impl Fn(Progress) {
-    |p| {
-        let line = match p {
-            Progress::Parsed { transcripts } => format!("parsed {transcripts} transcript(s)"),
-            Progress::Indexed { passages, of } => format!("indexing passages {passages}/{of}"),
-            Progress::Committing => "writing the index".to_owned(),
-        };
-        eprintln!("forumbot: {line}");
-    }
-}
-
-/// Opens the engine, building the index when needed, and reports that.
-pub fn open_engine(settings: &Settings) -> Result<Engine, CliError> {
-    let opened = Engine::open(settings.engine_options(), &progress_printer())?;
-    if let Some(b) = &opened.built {
-        eprintln!(
-            "forumbot: indexed {} transcript(s), {} passages in {:.2} s",
-            b.transcripts.len(),
-            b.passages,
-            b.elapsed.as_secs_f64()
-        );
-    }
-    if let Some(why) = &opened.not_refreshed {
-        eprintln!("forumbot: warning: serving the previous index, not rebuilt: {why}");
-    }
-    Ok(opened.engine)
-}
-
-/// Serving commands pick up generations other processes build (a
-/// `forumbot index` run) while they run; one-shot commands never look.
-fn watch(engine: &Arc<Engine>) -> Result<crate::engine::Watcher, CliError> {
-    engine
-        .watch(crate::engine::REFRESH_INTERVAL)
-        .map_err(|e| CliError::Internal(e.into()))
-}
-
-fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
     let mut line = serde_json::to_vec(value).map_err(anyhow::Error::from)?;
     line.push(b'\n');
     print_bytes(&line)
 }
 
-fn print_text(text: &str) -> Result<(), CliError> {
+fn print_text(text: &str) -> Result<(), Failure> {
     print_bytes(text.as_bytes())
 }
 
 /// Writes to stdout. A reader that has gone away (`forumbot ask … | head`)
 /// is a normal, quiet end, not an error.
-fn print_bytes(bytes: &[u8]) -> Result<(), CliError> {
+fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Internal(e.into())),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Internal(e.into())),
         _ => Ok(()),
     }
 }
 
 /// The limit asked for, or the default; outside `1..=search.max_limit` it is
 /// refused (exit 2) with the range, never silently clamped.
-pub fn checked_limit(limit: Option<usize>, settings: &Settings) -> Result<usize, CliError> {
-    let max = settings.search.max_limit.max(1);
+pub fn checked_limit(limit: Option<usize>, settings: &Settings) -> Result<usize, Failure> {
+    let limits = app::Limits::new(settings);
+    let max = limits.max_limit;
     match limit {
-        None => Ok(settings.search.default_limit.clamp(1, max)),
+        None => Ok(limits.default_limit),
         Some(n) if (1..=max).contains(&n) => Ok(n),
-        Some(n) => Err(CliError::User(format!(
+        Some(n) => Err(Failure::user(format!(
             "--limit {n} is out of range: give a number from 1 to {max} (setting search.max_limit)"
         ))),
     }
@@ -248,7 +129,7 @@ pub fn checked_limit(limit: Option<usize>, settings: &Settings) -> Result<usize,
 pub const MAX_OFFSET: usize = 1000;
 
 /// Runs a one-shot subcommand.
-pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
+pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
     match command {
         Command::Ask {
             speaker,
@@ -259,7 +140,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
         } => {
             let limit = checked_limit(limit, settings)?;
             if offset > MAX_OFFSET {
-                return Err(CliError::User(format!(
+                return Err(Failure::user(format!(
                     "--offset {offset} is out of range: give a number from 0 to {MAX_OFFSET}"
                 )));
             }
@@ -274,14 +155,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
             if json {
                 print_json(&answer)
             } else {
-                let speakers = if answer.hits.is_empty() {
-                    engine.snapshot().speakers.names()
-                } else {
-                    Vec::new()
-                };
-                print_text(&reply::to_text(&reply::answer_with_speakers(
-                    &answer, offset, &speakers,
-                )))
+                print_text(&reply::to_text(&app::answer(&engine, &answer, offset)))
             }
         }
         Command::Speaker { json, name } => {
@@ -328,38 +202,14 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
             }
             print_text(&text)
         }
-        Command::Web => {
-            let engine = Arc::new(open_engine(settings)?);
-            let _watcher = watch(&engine)?;
-            let web = settings.web.clone();
-            runtime()?.block_on(async move {
-                eprintln!(
-                    "forumbot: transcript pages on http://{}/ (Ctrl-C stops)",
-                    web.listen
-                );
-                crate::web::serve(engine, &web, shutdown_signal()).await
-            })?;
-            Ok(())
-        }
-        Command::Run => {
-            if settings.discord.token.is_none() {
-                return Err(CliError::User(NO_TOKEN.to_owned()));
-            }
-            let engine = Arc::new(open_engine(settings)?);
-            let _watcher = watch(&engine)?;
-            let settings = settings.clone();
-            runtime()?.block_on(crate::discord::run(settings, engine))?;
-            Ok(())
-        }
+        Command::Web => serve::pages(settings),
+        Command::Run => serve::bot(settings),
         Command::Console => {
-            let engine = Arc::new(open_engine(settings)?);
-            let _watcher = watch(&engine)?;
-            let stdin = std::io::stdin().lock();
-            crate::console::run(engine, settings, stdin, std::io::stdout())?;
-            Ok(())
+            // A session, not a one-shot: started by the wiring like the bot.
+            serve::console(settings)
         }
         Command::Eval { file, json } => {
-            let cases = crate::eval::load(&file).map_err(|e| CliError::User(e.to_string()))?;
+            let cases = crate::eval::load(&file).map_err(|e| Failure::user(e.to_string()))?;
             let engine = open_engine(settings)?;
             let report = crate::eval::run(&engine, &cases)?;
             if json {
@@ -375,10 +225,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), CliError> {
             if json {
                 print_json(list)
             } else {
-                print_text(&reply::to_text(&reply::transcripts(
-                    list,
-                    &engine.options().public_url,
-                )))
+                print_text(&reply::to_text(&app::transcripts(&engine)))
             }
         }
     }

@@ -1,8 +1,9 @@
 //! The local console (`forumbot console`): the bot's commands typed on a
 //! terminal or piped in, one per line, each reply printed as it would read
-//! in Discord. Replies come from [`crate::discord::replies`], the same code
-//! the Discord commands use, rendered with [`reply::to_console_text`]: plain
-//! text, without Discord's markdown escapes. `/help` is the console's own.
+//! in Discord. Replies come from [`crate::app`], the same use cases the
+//! Discord commands call, rendered with [`reply::to_console_text`]: plain
+//! text, without Discord's markdown escapes. `/help` is the console's own
+//! (its commands are typed differently).
 //!
 //! Commands: `/ask [--speaker NAME] [--limit N] QUESTION`, `/more`,
 //! `/speaker NAME`, `/transcripts`, `/reindex [PATH [SIDECAR]]`, `/help`,
@@ -11,7 +12,7 @@
 //! that is not UTF-8 is reported and skipped, and a reader that goes away
 //! (`console | head`) ends the session quietly.
 
-use crate::discord::replies;
+use crate::app::{self, Limits};
 use crate::engine::Engine;
 use crate::ingest::Upload;
 use crate::reply::{self, Reply};
@@ -163,9 +164,7 @@ pub fn run(
     let prompt = std::io::stdin().is_terminal();
     let mut session = Session {
         engine,
-        default_limit: settings.search.default_limit,
-        max_limit: settings.search.max_limit.max(1),
-        max_upload_bytes: settings.discord.max_upload_bytes,
+        limits: Limits::new(settings),
         last: None,
     };
     let show_prompt = || {
@@ -212,83 +211,67 @@ pub fn run(
 
 struct Session {
     engine: Arc<Engine>,
-    default_limit: usize,
-    max_limit: usize,
-    max_upload_bytes: u64,
+    limits: Limits,
     /// The last question that had more hits, with the next page's offset.
     last: Option<Question>,
 }
 
 impl Session {
     fn reply(&mut self, line: Line) -> Reply {
-        let (result, during) = match line {
+        match line {
             Line::Ask {
                 limit: Some(n),
                 ..
-            } if n > self.max_limit => (
-                Ok(reply::user_error(&format!(
-                    "--limit {n} is out of range: give a number from 1 to {}; {USAGE_ASK}",
-                    self.max_limit
-                ))),
-                "parsing",
-            ),
+            } if n > self.limits.max_limit => reply::user_error(&format!(
+                "--limit {n} is out of range: give a number from 1 to {}; {USAGE_ASK}",
+                self.limits.max_limit
+            )),
             Line::Ask {
                 question,
                 speaker,
                 limit,
-            } => {
-                let q = Question {
-                    text: question,
-                    speaker,
-                    limit: limit.unwrap_or(self.default_limit),
-                    offset: 0,
-                };
-                (self.ask(q), "answering a question")
-            }
+            } => self.ask(Question {
+                text: question,
+                speaker,
+                limit: limit.unwrap_or(self.limits.default_limit),
+                offset: 0,
+            }),
             Line::More => match self.last.clone() {
-                Some(q) => (self.ask(q), "paging"),
-                None => (
-                    Ok(reply::user_error(
-                        "nothing more to show: the last answer had no further quotes; ask another question",
-                    )),
-                    "paging",
+                Some(q) => self.ask(q),
+                None => reply::user_error(
+                    "nothing more to show: the last answer had no further quotes; ask another question",
                 ),
             },
-            Line::Speaker(name) => (
-                replies::speaker(&self.engine, &name),
-                "summarising a speaker",
-            ),
-            Line::Transcripts => (Ok(replies::transcripts(&self.engine)), "listing"),
-            Line::Reindex { path, sidecar } => (self.reindex(path, sidecar), "reindexing"),
-            Line::Help => (Ok(reply::notice("forumbot · 說明 · Help", CONSOLE_HELP)), "help"),
-            Line::Invalid(message) => (Ok(reply::user_error(&message)), "parsing"),
-            Line::Quit | Line::Empty => (Ok(Reply::default()), "nothing"),
-        };
-        result.unwrap_or_else(|e| replies::internal(&e, during))
+            Line::Speaker(name) => app::speaker(&self.engine, &name),
+            Line::Transcripts => app::transcripts(&self.engine),
+            Line::Reindex { path, sidecar } => self.reindex(path, sidecar),
+            Line::Help => reply::notice("forumbot · 說明 · Help", CONSOLE_HELP),
+            Line::Invalid(message) => reply::user_error(&message),
+            Line::Quit | Line::Empty => Reply::default(),
+        }
     }
 
-    fn ask(&mut self, q: Question) -> anyhow::Result<Reply> {
-        let r = replies::ask(&self.engine, &q)?;
-        self.last = r.more.as_ref().map(|m| Question {
-            offset: m.offset,
-            ..q.clone()
-        });
-        Ok(r)
+    /// Answers `q` and remembers the next page for `/more`.
+    fn ask(&mut self, q: Question) -> Reply {
+        let r = app::ask(&self.engine, &q);
+        self.last = app::more(&q, &r);
+        r
     }
 
-    fn reindex(&self, path: Option<String>, sidecar: Option<String>) -> anyhow::Result<Reply> {
+    fn reindex(&self, path: Option<String>, sidecar: Option<String>) -> Reply {
+        let max = self.limits.max_upload_bytes;
         let upload = match path {
             None => None,
             Some(path) => {
-                let bytes = match read_limited(Path::new(&path), self.max_upload_bytes) {
+                let bytes = match read_limited(Path::new(&path), max) {
                     Ok(b) => b,
-                    Err(message) => return Ok(reply::user_error(&message)),
+                    Err(message) => return reply::user_error(&message),
                 };
                 let sidecar = match sidecar {
                     None => None,
-                    Some(s) => match read_limited(Path::new(&s), self.max_upload_bytes) {
+                    Some(s) => match read_limited(Path::new(&s), max) {
                         Ok(b) => Some(b),
-                        Err(message) => return Ok(reply::user_error(&message)),
+                        Err(message) => return reply::user_error(&message),
                     },
                 };
                 let filename = Path::new(&path)
@@ -301,7 +284,7 @@ impl Session {
                 })
             }
         };
-        replies::reindex(&self.engine, "console", upload, self.max_upload_bytes)
+        app::reindex(&self.engine, "console", upload, max)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The Discord front end: poise slash commands on serenity, answers to
-//! mentions, "more" buttons, and the transcript pages served beside the bot.
+//! mentions and "more" buttons. The bot only: [`crate::serve`] starts the
+//! transcript pages beside it and stops both on SIGINT/SIGTERM.
 //!
-//! Thin by design: [`replies`] decides what every command answers (shared
+//! Thin by design: [`crate::app`] decides what every command answers (shared
 //! with the console), [`convert`] turns that into Discord messages with no
 //! pings, and the rest is Discord plumbing: who may do what
 //! ([`permissions`]), how often ([`ratelimit`]), paging ([`pages`]), and
@@ -9,7 +10,7 @@
 //!
 //! [`start`] runs the bot in the current tokio runtime and returns a
 //! [`BotHandle`] at once (tests start the real bot against a local Discord
-//! this way); [`run`] is `start` plus waiting for SIGINT/SIGTERM. With
+//! this way; [`crate::serve`] waits for a signal, then shuts it down). With
 //! `discord.api_base` set, REST and the gateway go to that server instead of
 //! Discord (serenity's proxy, with its rate limiter off, which the proxy
 //! requires).
@@ -33,14 +34,18 @@ mod events;
 pub mod pages;
 pub mod permissions;
 pub mod ratelimit;
-pub mod replies;
 
+use crate::app;
 use crate::engine::Engine;
+use crate::reply::Reply;
+use crate::search::Question;
 use crate::settings::Settings;
 use crate::settings::Shards;
 use anyhow::Context as _;
 use secrecy::ExposeSecret;
-use serenity::all::{ClientBuilder, GatewayIntents, GuildId, Http, HttpBuilder, ShardManager};
+use serenity::all::{
+    ClientBuilder, CreateActionRow, GatewayIntents, GuildId, Http, HttpBuilder, ShardManager,
+};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -48,6 +53,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 pub use commands::MAX_LIMIT;
+
+/// Shown when the bot is asked to run without a token.
+pub const NO_TOKEN: &str = "no Discord token: set FORUMBOT__DISCORD__TOKEN (or DISCORD_TOKEN) in the environment to run the bot; `forumbot console` works without one";
 
 /// State every command and event handler shares.
 pub struct Data {
@@ -59,6 +67,33 @@ pub struct Data {
     moderator_role_ids: Vec<u64>,
     max_upload_bytes: u64,
     default_limit: usize,
+}
+
+impl Data {
+    /// Answers `q` off the async threads and adds the "more" buttons: the
+    /// one ask → pager flow of `/ask`, mentions and button presses. A first
+    /// answer (`key` is `None`) keeps its question under a new key only when
+    /// there is a next page; a page of a kept question keeps its key.
+    /// Refusals (ephemeral) get no buttons.
+    async fn answer(
+        &self,
+        asker: u64,
+        q: Question,
+        key: Option<u64>,
+    ) -> (Reply, Vec<CreateActionRow>) {
+        let engine = self.engine.clone();
+        let asked = q.clone();
+        let r = match tokio::task::spawn_blocking(move || app::ask(&engine, &asked)).await {
+            Ok(r) => r,
+            Err(e) => app::internal(&anyhow::Error::new(e), "answering a question"),
+        };
+        if r.ephemeral || (key.is_none() && r.more.is_none()) {
+            return (r, Vec::new());
+        }
+        let key = key.unwrap_or_else(|| self.pages.insert(asker, &q, std::time::Instant::now()));
+        let buttons = convert::pager(asker, key, q.offset, q.limit, r.more.as_ref());
+        (r, buttons)
+    }
 }
 
 pub type Error = anyhow::Error;
@@ -79,7 +114,7 @@ impl Data {
                 .build()
                 .context("building the HTTP client for attachments")?,
             moderator_role_ids: d.moderator_role_ids.clone(),
-            max_upload_bytes: d.max_upload_bytes,
+            max_upload_bytes: app::Limits::new(settings).max_upload_bytes,
             default_limit: settings
                 .search
                 .default_limit
@@ -97,19 +132,18 @@ const RETRY_MAX: Duration = Duration::from_secs(60);
 /// One attempt to reach Discord gives up after this long.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A running bot (and the transcript pages, when enabled).
+/// A running bot.
 pub struct BotHandle {
     /// Set once the client exists (after Discord answered).
     shard_manager: Arc<OnceLock<Arc<ShardManager>>>,
     client: JoinHandle<anyhow::Result<()>>,
-    web: Option<JoinHandle<()>>,
-    /// Tells the connecting task and the pages to stop.
+    /// Tells the connecting task to stop.
     stop: watch::Sender<bool>,
 }
 
 impl BotHandle {
     /// Resolves when the Discord client stops by itself (a fatal error such
-    /// as a rejected token); `run` treats that as the end.
+    /// as a rejected token); [`crate::serve`] treats that as the end.
     pub async fn stopped(&mut self) -> anyhow::Result<()> {
         match (&mut self.client).await {
             Ok(result) => result,
@@ -117,7 +151,7 @@ impl BotHandle {
         }
     }
 
-    /// Closes the shards and stops the pages within [`SHUTDOWN_GRACE`];
+    /// Closes the shards within [`SHUTDOWN_GRACE`];
     /// work already started (a reindex writes through a temporary name)
     /// finishes on its own thread.
     pub async fn shutdown(self) -> anyhow::Result<()> {
@@ -145,23 +179,13 @@ impl BotHandle {
                 client.abort();
             }
         }
-        if let Some(mut web) = self.web {
-            if tokio::time::timeout_at(deadline, &mut web).await.is_err() {
-                tracing::warn!("the transcript pages did not stop in time; closing them");
-                web.abort();
-            }
-        }
         Ok(())
     }
 }
 
 /// The REST client, to Discord or to `discord.api_base`.
 fn http_client(settings: &Settings) -> anyhow::Result<Http> {
-    let token = settings
-        .discord
-        .token
-        .as_ref()
-        .context(crate::cli::NO_TOKEN)?;
+    let token = settings.discord.token.as_ref().context(NO_TOKEN)?;
     // A Discord that does not answer must not hold a connection attempt
     // (and the retries behind it) for minutes.
     let reqwest = reqwest::Client::builder()
@@ -310,13 +334,12 @@ fn framework_options() -> poise::FrameworkOptions<Data, Error> {
     }
 }
 
-/// Connects to Discord (or `discord.api_base`) in the background, registers
-/// the commands once connected (in the process that runs shard 0), and
-/// serves the transcript pages when `web.enabled`.
+/// Connects to Discord (or `discord.api_base`) in the background and
+/// registers the commands once connected (in the process that runs shard 0).
 pub async fn start(settings: Settings, engine: Arc<Engine>) -> anyhow::Result<BotHandle> {
     // Refuse a missing token or a bad client now, not in the background.
     http_client(&settings)?;
-    let data = Data::new(engine.clone(), &settings)?;
+    let data = Data::new(engine, &settings)?;
     let guild_id = settings.discord.guild_id;
     let register = settings.discord.shards.runs_shard_zero();
     let framework = poise::Framework::builder()
@@ -349,7 +372,7 @@ pub async fn start(settings: Settings, engine: Arc<Engine>) -> anyhow::Result<Bo
         );
     }
     tracing::info!(shards = %settings.discord.shards, "starting the Discord bot");
-    let (stop, mut stopping) = watch::channel(false);
+    let (stop, _) = watch::channel(false);
     let shard_manager = Arc::new(OnceLock::new());
     let client = {
         let settings = settings.clone();
@@ -358,32 +381,11 @@ pub async fn start(settings: Settings, engine: Arc<Engine>) -> anyhow::Result<Bo
         tokio::spawn(async move { connect(&settings, framework, &slot, stop).await })
     };
 
-    let web = settings.web.enabled.then(|| {
-        let web = settings.web.clone();
-        tokio::spawn(async move {
-            let stop = async move {
-                let _ = stopping.wait_for(|s| *s).await;
-            };
-            if let Err(e) = crate::web::serve(engine, &web, stop).await {
-                tracing::error!("the transcript pages stopped: {e:#}");
-            }
-        })
-    });
     Ok(BotHandle {
         shard_manager,
         client,
-        web,
         stop,
     })
-}
-
-/// Runs the bot until SIGINT/SIGTERM, then shuts down cleanly.
-pub async fn run(settings: Settings, engine: Arc<Engine>) -> anyhow::Result<()> {
-    let mut bot = start(settings, engine).await?;
-    tokio::select! {
-        () = crate::cli::shutdown_signal() => bot.shutdown().await,
-        ended = bot.stopped() => ended,
-    }
 }
 
 async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
@@ -391,7 +393,7 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     match error {
         E::Command { error, ctx, .. } => {
             let during = format!("/{}", ctx.command().name);
-            let r = replies::internal(&error, &during);
+            let r = app::internal(&error, &during);
             if let Err(e) = ctx.send(convert::create_reply(&r, Vec::new())).await {
                 tracing::warn!("could not send the apology: {e}");
             }
@@ -399,7 +401,7 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         E::CommandPanic { payload, ctx, .. } => {
             let during = format!("/{}", ctx.command().name);
             let error = anyhow::anyhow!("panic: {}", payload.as_deref().unwrap_or("(no message)"));
-            let r = replies::internal(&error, &during);
+            let r = app::internal(&error, &during);
             let _ = ctx.send(convert::create_reply(&r, Vec::new())).await;
         }
         E::ArgumentParse {

@@ -17,6 +17,7 @@
 //! and how many unanswerable ones were left without hits.
 
 use crate::engine::Engine;
+use crate::error::{Classify, Kind};
 use crate::search::{Answer, AskError, Hit, Question};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -286,7 +287,7 @@ pub fn run(engine: &Engine, cases: &[Case]) -> Result<Report, AskError> {
         let answer: Result<Answer, AskError> = engine.ask(&q);
         let (answer, error) = match answer {
             Ok(a) => (Some(a), None),
-            Err(e) if e.is_user_error() => (None, Some(e.to_string())),
+            Err(e) if e.kind() == Kind::User => (None, Some(e.to_string())),
             Err(e) => return Err(e),
         };
         let hits: &[Hit] = answer.as_ref().map_or(&[], |a| &a.hits);

@@ -38,20 +38,6 @@ pub enum IngestError {
     Io(#[from] std::io::Error),
 }
 
-impl IngestError {
-    /// Whether the uploader can fix it (as opposed to a fault of ours).
-    pub fn is_user_error(&self) -> bool {
-        match self {
-            IngestError::TooLarge { .. }
-            | IngestError::Invalid(_)
-            | IngestError::DuplicateId { .. }
-            | IngestError::AlreadyIndexed { .. } => true,
-            IngestError::Index(e) => matches!(e, IndexError::Refused(_)),
-            IngestError::Io(_) => false,
-        }
-    }
-}
-
 /// Validates, saves and indexes an upload. `max_bytes` bounds each file.
 pub fn add(
     engine: &Engine,
@@ -207,6 +193,7 @@ fn slug(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::engine::EngineOptions;
+    use crate::error::{Classify, Kind};
     use crate::search::Question;
 
     const BASE: &str = "論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:不客氣。\n";
@@ -308,7 +295,7 @@ mod tests {
         ] {
             let err = add(&e, &again, 1000, &|_| {}).unwrap_err();
             assert!(
-                matches!(err, IngestError::AlreadyIndexed { .. }) && err.is_user_error(),
+                matches!(err, IngestError::AlreadyIndexed { .. }) && err.kind() == Kind::User,
                 "{err}"
             );
             assert!(err.to_string().contains(&again.filename), "{err}");
@@ -351,7 +338,7 @@ mod tests {
         ];
         for up in &cases {
             let err = add(&e, up, 1000, &|_| {}).unwrap_err();
-            assert!(err.is_user_error(), "{err}");
+            assert_eq!(err.kind(), Kind::User, "{err}");
         }
         assert_eq!(files(&tmp), 1);
         assert_eq!(e.snapshot().generation.name, before);

@@ -13,16 +13,20 @@
 //! - [`search`] (snapshot + question → answer) and [`summary`] (snapshot +
 //!   name → summary) are pure, and link quotes through [`links`], the one
 //!   place that knows the transcript pages' URLs;
-//! - `app` holds the use cases every face shares, [`reply`] renders them for
-//!   Discord, the console or JSON;
+//! - [`app`] holds the use cases every face shares and [`error`] tells the
+//!   user's mistakes from ours, once; [`reply`] renders replies for Discord,
+//!   the console or JSON;
 //! - the faces: `discord`, [`console`], [`cli`], and [`web`] (the pages the
-//!   links open).
+//!   links open); [`serve`] wires them to one engine and stops them on a
+//!   signal. No face imports another.
 
+pub mod app;
 pub mod cli;
 pub mod console;
 pub mod conversation;
 pub mod discord;
 pub mod engine;
+pub mod error;
 pub mod eval;
 pub mod index;
 pub mod ingest;
@@ -30,6 +34,7 @@ pub mod lexicon;
 pub mod links;
 pub mod reply;
 pub mod search;
+pub mod serve;
 pub mod settings;
 pub mod speakers;
 pub mod summary;

@@ -1,7 +1,8 @@
 //! The `forumbot` binary: settings, logging, then the command line.
 
 use clap::Parser;
-use forumbot::cli::{self, Cli, CliError};
+use forumbot::cli::{self, Cli};
+use forumbot::error::Failure;
 use forumbot::settings::Settings;
 use std::process::ExitCode;
 
@@ -22,7 +23,7 @@ fn main() -> ExitCode {
         if settings.discord.token.is_some() {
             cli::Command::Run
         } else {
-            eprintln!("forumbot: {}", cli::NO_TOKEN);
+            eprintln!("forumbot: {}", forumbot::discord::NO_TOKEN);
             eprintln!("forumbot: starting the local console; type /help");
             cli::Command::Console
         }
@@ -35,10 +36,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn report(e: &CliError) -> ExitCode {
+fn report(e: &Failure) -> ExitCode {
     match e {
-        CliError::User(msg) | CliError::Busy(msg) => eprintln!("forumbot: {msg}"),
-        CliError::Internal(err) => eprintln!("forumbot: internal error: {err:#}"),
+        Failure::User { message, .. } | Failure::Busy(message) => eprintln!("forumbot: {message}"),
+        Failure::Internal(err) => eprintln!("forumbot: internal error: {err:#}"),
     }
     ExitCode::from(e.exit_code())
 }

@@ -25,6 +25,7 @@ use crate::conversation::{flags, Prompt};
 use crate::engine::{Engine, EngineOptions, Loaded};
 use crate::index;
 use crate::links::link;
+use crate::speakers::{NameProblem, UnknownSpeaker};
 use crate::text::{self, fold, fold_str, is_stop_word};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -104,17 +105,10 @@ pub enum AskError {
     Empty,
     #[error("the question is too long ({got} characters, at most {max}): ask about one thing in fewer words")]
     TooLong { got: usize, max: usize },
-    #[error("unknown speaker {name:?}; known speakers: {}", .known.join(", "))]
-    UnknownSpeaker { name: String, known: Vec<String> },
+    #[error(transparent)]
+    UnknownSpeaker(#[from] UnknownSpeaker),
     #[error("search failed: {0}")]
     Index(#[from] tantivy::TantivyError),
-}
-
-impl AskError {
-    /// Whether the person asking caused it (as opposed to a fault of ours).
-    pub fn is_user_error(&self) -> bool {
-        !matches!(self, AskError::Index(_))
-    }
 }
 
 impl Engine {
@@ -219,10 +213,12 @@ fn parse_question(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result
     {
         speakers = loaded.speakers.resolve(name);
         if speakers.is_empty() {
-            return Err(AskError::UnknownSpeaker {
+            return Err(UnknownSpeaker {
                 name: name.to_owned(),
                 known: loaded.speakers.names(),
-            });
+                problem: NameProblem::Unknown { close: false },
+            }
+            .into());
         }
     }
     // The names are who, not what: take them out of the words to match,

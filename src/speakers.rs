@@ -12,6 +12,49 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
+/// A name that is no speaker's, or several speakers': what a question's
+/// `speaker` option and a summary both refuse, with the names to pick from.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", name_problem_text(.name, .known, *.problem))]
+pub struct UnknownSpeaker {
+    /// The name as typed.
+    pub name: String,
+    /// The names to pick from (see [`NameProblem`]).
+    pub known: Vec<String>,
+    pub problem: NameProblem,
+}
+
+/// Why a name named nobody (or several).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameProblem {
+    /// Nothing fits; `known` holds the close matches, else every speaker.
+    Unknown { close: bool },
+    /// Several speakers fit; `known` lists them to pick from.
+    Several,
+}
+
+fn name_problem_text(name: &str, known: &[String], problem: NameProblem) -> String {
+    let list = |v: &[String]| {
+        let mut s = v.iter().take(25).cloned().collect::<Vec<_>>().join(", ");
+        if v.len() > 25 {
+            s.push_str(&format!(", … ({} in all)", v.len()));
+        }
+        s
+    };
+    match problem {
+        NameProblem::Several => format!(
+            "{name:?} fits several speakers: {}; give one of these names",
+            list(known)
+        ),
+        NameProblem::Unknown { close: true } => {
+            format!("unknown speaker {name:?}; did you mean: {}?", list(known))
+        }
+        NameProblem::Unknown { close: false } => {
+            format!("unknown speaker {name:?}; known speakers: {}", list(known))
+        }
+    }
+}
+
 /// One person, merged over every transcript they speak in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SpeakerEntry {

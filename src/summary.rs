@@ -29,6 +29,7 @@
 use crate::engine::{EngineOptions, Loaded};
 use crate::index::{IndexError, StoredPassage};
 use crate::links::link;
+use crate::speakers::{NameProblem, UnknownSpeaker};
 use crate::text::{fold_str, is_cjk, is_stop_word, is_wordlike};
 use crate::transcript::{is_closing_mark, sentence_ends, QUESTION_MARKS};
 use serde::Serialize;
@@ -73,49 +74,14 @@ pub struct SpeakerSummary {
     pub quotes: Vec<Quote>,
 }
 
-/// Why a name named nobody (or several).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum NameProblem {
-    /// Nothing fits; `known` holds the close matches, else every speaker.
-    Unknown { close: bool },
-    /// Several speakers fit; `known` lists them to pick from.
-    Several,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SummaryError {
-    #[error("{}", name_problem_text(.name, .known, *.problem))]
-    UnknownSpeaker {
-        name: String,
-        known: Vec<String>,
-        problem: NameProblem,
-    },
+    #[error(transparent)]
+    UnknownSpeaker(#[from] UnknownSpeaker),
     #[error("summary failed: {0}")]
     Index(#[from] tantivy::TantivyError),
     #[error("summary failed: {0}")]
     Catalog(#[from] IndexError),
-}
-
-fn name_problem_text(name: &str, known: &[String], problem: NameProblem) -> String {
-    let list = |v: &[String]| {
-        let mut s = v.iter().take(25).cloned().collect::<Vec<_>>().join(", ");
-        if v.len() > 25 {
-            s.push_str(&format!(", … ({} in all)", v.len()));
-        }
-        s
-    };
-    match problem {
-        NameProblem::Several => format!(
-            "{name:?} fits several speakers: {}; give one of these names",
-            list(known)
-        ),
-        NameProblem::Unknown { close: true } => {
-            format!("unknown speaker {name:?}; did you mean: {}?", list(known))
-        }
-        NameProblem::Unknown { close: false } => {
-            format!("unknown speaker {name:?}; known speakers: {}", list(known))
-        }
-    }
 }
 
 const KEYWORDS: usize = 8;
@@ -226,10 +192,12 @@ fn resolve(loaded: &Loaded, name: &str) -> Result<usize, SummaryError> {
             })
             .collect()
     };
-    let several = |ids: &[usize]| SummaryError::UnknownSpeaker {
-        name: name.trim().to_owned(),
-        known: names(ids),
-        problem: NameProblem::Several,
+    let several = |ids: &[usize]| {
+        SummaryError::from(UnknownSpeaker {
+            name: name.trim().to_owned(),
+            known: names(ids),
+            problem: NameProblem::Several,
+        })
     };
     let exact = dir.resolve(name);
     match exact.len() {
@@ -244,7 +212,7 @@ fn resolve(loaded: &Loaded, name: &str) -> Result<usize, SummaryError> {
         _ => {}
     }
     let close = close_matches(loaded, name);
-    Err(SummaryError::UnknownSpeaker {
+    Err(SummaryError::from(UnknownSpeaker {
         name: name.trim().to_owned(),
         known: if close.is_empty() {
             dir.names()
@@ -254,7 +222,7 @@ fn resolve(loaded: &Loaded, name: &str) -> Result<usize, SummaryError> {
         problem: NameProblem::Unknown {
             close: !close.is_empty(),
         },
-    })
+    }))
 }
 
 /// Speakers whose name shares a Chinese character with what was typed, or

@@ -1,12 +1,15 @@
 //! The slash commands. Each is thin: check who may do it and how often,
-//! compute the [`Reply`] with [`super::replies`] (off the async threads when
-//! it touches the index), and send it with [`super::convert`].
+//! compute the [`Reply`] with [`crate::app`] (off the async threads when it
+//! touches the index), and send it with [`super::convert`].
 //!
-//! The first paragraph of each doc comment is the command's description in
-//! Discord (at most 100 characters); zh-TW and zh-CN localisations sit beside
-//! it. Names stay ASCII so they are typed the same in every locale.
+//! What each command is called and says about itself comes from
+//! [`app::COMMANDS`], the list `/help` shows too: [`all`] sets every
+//! registered description from it. zh-TW and zh-CN localisations sit beside
+//! each command. Names stay ASCII so they are typed the same in every locale.
 
-use super::{convert, download, replies, Context, Data, Error};
+use super::{convert, download, permissions, ratelimit, Context, Data, Error};
+use crate::app;
+use crate::error::Failure;
 use crate::ingest::Upload;
 use crate::reply::{self, truncate, Reply};
 use crate::search::Question;
@@ -19,9 +22,16 @@ const ANSWER_BEFORE_DEFER: Duration = Duration::from_millis(1500);
 /// Largest `limit` people may ask for on Discord (five embeds read well).
 pub const MAX_LIMIT: u8 = 5;
 
-/// Every command the bot registers.
+/// Every command the bot registers, described as [`app::COMMANDS`] says.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![ask(), speaker(), transcripts(), reindex(), help()]
+    let mut commands = vec![ask(), speaker(), transcripts(), reindex(), help()];
+    for c in &mut commands {
+        if let Some(doc) = app::command(&c.name) {
+            c.description = Some(doc.description.into());
+            c.help_text = None;
+        }
+    }
+    commands
 }
 
 /// Sends `r` with no buttons.
@@ -50,11 +60,9 @@ async fn complete_speaker(ctx: Context<'_>, partial: &str) -> CreateAutocomplete
     CreateAutocompleteResponse::new().set_choices(choices)
 }
 
-/// Ask about the forum; the answer quotes the transcripts word for word.
-///
-/// Write the question in Traditional or Simplified Chinese (e.g. 郭慶怎麼看人才?);
-/// name a speaker in it or pick one in `speaker`. Each answer is a verbatim
-/// quote with its speaker and a link to the turn; "More" shows the next page.
+// [`app::ask`] within the rate limit, deferring when it is slow, with
+// "more" buttons when there is a next page.
+/// Described by [`app::COMMANDS`].
 #[poise::command(
     slash_command,
     description_localized("zh-TW", "詢問論壇內容;回答一律逐字引用逐字稿原文。"),
@@ -83,7 +91,7 @@ pub async fn ask(
     let asker = ctx.author().id.get();
     if let Err(wait) = data.limiter.check(asker, Instant::now()) {
         tracing::debug!(user = asker, "rate limited");
-        return send(ctx, &replies::rate_limited(wait)).await;
+        return send(ctx, &ratelimit::rate_limited(wait)).await;
     }
     let q = Question {
         text: question,
@@ -92,32 +100,22 @@ pub async fn ask(
         offset: 0,
     };
     tracing::debug!(user = asker, "question");
-    let engine = data.engine.clone();
-    let asked = q.clone();
-    let mut task = tokio::task::spawn_blocking(move || replies::ask(&engine, &asked));
-    let r = match tokio::time::timeout(ANSWER_BEFORE_DEFER, &mut task).await {
-        Ok(done) => done??,
+    let answering = data.answer(asker, q, None);
+    tokio::pin!(answering);
+    let (r, buttons) = match tokio::time::timeout(ANSWER_BEFORE_DEFER, &mut answering).await {
+        Ok(answered) => answered,
         Err(_) => {
             // Slow (a loaded machine): acknowledge now, follow up later.
             ctx.defer().await?;
-            task.await??
+            answering.await
         }
-    };
-    let buttons = match &r.more {
-        Some(more) => {
-            let key = data.pages.insert(asker, &q, Instant::now());
-            convert::pager(asker, key, q.offset, q.limit, Some(more))
-        }
-        None => Vec::new(),
     };
     ctx.send(convert::create_reply(&r, buttons)).await?;
     Ok(())
 }
 
-/// A speaker's role, turns, keywords and key quotes, all from the transcripts.
-///
-/// Type a name, alias or pinyin (郭慶, 郭總, Guo Qing); the suggestions list
-/// the matching speakers.
+// [`app::speaker`]; an unknown name is answered at once.
+/// Described by [`app::COMMANDS`].
 #[poise::command(
     slash_command,
     description_localized("zh-TW", "講者摘要:身分、發言輪數、關鍵詞與代表性引文。"),
@@ -134,30 +132,27 @@ pub async fn speaker(
     let engine = ctx.data().engine.clone();
     // Unknown names are answered at once and privately; a deferred answer
     // would be public.
-    if !replies::knows_speaker(&engine, &name) {
-        return send(ctx, &replies::speaker(&engine, &name)?).await;
+    if !app::knows_speaker(&engine, &name) {
+        return send(ctx, &app::speaker(&engine, &name)).await;
     }
     ctx.defer().await?;
-    let r = tokio::task::spawn_blocking(move || replies::speaker(&engine, &name)).await??;
+    let r = tokio::task::spawn_blocking(move || app::speaker(&engine, &name)).await?;
     send(ctx, &r).await
 }
 
-/// The transcripts the bot can quote: title, date, speakers, turns, link.
+/// Described by [`app::COMMANDS`].
 #[poise::command(
     slash_command,
     description_localized("zh-TW", "已收錄的逐字稿:標題、日期、講者、發言輪數與連結。"),
     description_localized("zh-CN", "已收录的逐字稿:标题、日期、讲者、发言轮数与链接。")
 )]
 pub async fn transcripts(ctx: Context<'_>) -> Result<(), Error> {
-    send(ctx, &replies::transcripts(&ctx.data().engine)).await
+    send(ctx, &app::transcripts(&ctx.data().engine)).await
 }
 
-/// Moderators: rebuild the index, or add an uploaded transcript (UTF-8 text).
-///
-/// Without a file the index is rebuilt from the transcripts directory. With a
-/// file (and optionally its TOML sidecar) the transcript is checked first and
-/// refused with the line and reason if it is not valid; a refused file
-/// changes nothing.
+// Moderators only: downloads the attachments within `max_upload_bytes`,
+// then [`app::reindex`].
+/// Described by [`app::COMMANDS`].
 #[poise::command(
     slash_command,
     default_member_permissions = "MANAGE_GUILD",
@@ -182,9 +177,9 @@ pub async fn reindex(
         poise::Context::Application(actx) => actx.interaction.member.as_deref(),
         poise::Context::Prefix(_) => None,
     };
-    if !super::permissions::member_is_moderator(member, &data.moderator_role_ids) {
+    if !permissions::member_is_moderator(member, &data.moderator_role_ids) {
         tracing::info!(who, "refused /reindex: not a moderator");
-        return send(ctx, &replies::not_a_moderator()).await;
+        return send(ctx, &permissions::not_a_moderator()).await;
     }
     if file.is_none() && sidecar.is_some() {
         return send(
@@ -216,11 +211,14 @@ pub async fn reindex(
                     bytes,
                     sidecar,
                 }),
-                Err(e) if e.is_user_error() => {
-                    tracing::info!(who, file = %file.filename, reason = %e, "upload refused");
-                    return send(ctx, &reply::user_error(&e.to_string())).await;
-                }
-                Err(e) => return Err(e.into()),
+                Err(e) => match Failure::from(e) {
+                    Failure::Internal(e) => return Err(e),
+                    f => {
+                        tracing::info!(who, file = %file.filename, reason = %f, "upload refused");
+                        let text = f.user_text().unwrap_or_default();
+                        return send(ctx, &reply::user_error(&text)).await;
+                    }
+                },
             }
         }
     };
@@ -230,17 +228,49 @@ pub async fn reindex(
         "reindex requested"
     );
     let engine = data.engine.clone();
-    let r =
-        tokio::task::spawn_blocking(move || replies::reindex(&engine, &who, upload, max)).await??;
+    let r = tokio::task::spawn_blocking(move || app::reindex(&engine, &who, upload, max)).await?;
     send(ctx, &r).await
 }
 
-/// How to ask, in Chinese and English.
+/// Described by [`app::COMMANDS`].
 #[poise::command(
     slash_command,
     description_localized("zh-TW", "使用說明:怎麼問、有哪些指令。"),
     description_localized("zh-CN", "使用说明:怎么问、有哪些指令。")
 )]
 pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
-    send(ctx, &replies::help()).await
+    send(ctx, &app::help()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registers_exactly_the_commands_help_lists_with_their_descriptions() {
+        let registered = all();
+        let names: Vec<&str> = registered.iter().map(|c| c.name.as_ref()).collect();
+        let listed: Vec<&str> = app::COMMANDS.iter().map(|c| c.name).collect();
+        assert_eq!(names, listed);
+        for (c, doc) in registered.iter().zip(app::COMMANDS) {
+            assert_eq!(
+                c.description.as_deref(),
+                Some(doc.description),
+                "/{}",
+                c.name
+            );
+            assert!(doc.description.chars().count() <= 100, "/{}", c.name);
+            // Every command speaks both Chinese locales too.
+            let locales: Vec<&str> = c
+                .description_localizations
+                .iter()
+                .map(|(k, _)| k.as_ref())
+                .collect();
+            assert!(
+                locales.contains(&"zh-TW") && locales.contains(&"zh-CN"),
+                "/{}",
+                c.name
+            );
+        }
+    }
 }

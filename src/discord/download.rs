@@ -3,6 +3,7 @@
 //! the `Content-Length` before reading, and the running total while reading,
 //! so an oversized file is never held in memory.
 
+use crate::error::{Classify, Kind};
 use futures::StreamExt;
 use serenity::model::channel::Attachment;
 
@@ -18,10 +19,13 @@ pub enum DownloadError {
     },
 }
 
-impl DownloadError {
-    /// Whether the uploader can fix it (a fetch failure is ours or Discord's).
-    pub fn is_user_error(&self) -> bool {
-        matches!(self, DownloadError::TooLarge { .. })
+/// Too large is the uploader's to fix; a fetch failure is ours or Discord's.
+impl Classify for DownloadError {
+    fn kind(&self) -> Kind {
+        match self {
+            DownloadError::TooLarge { .. } => Kind::User,
+            DownloadError::Fetch { .. } => Kind::Internal,
+        }
     }
 }
 

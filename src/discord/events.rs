@@ -3,7 +3,8 @@
 //! "more" buttons (only the person who asked may page).
 
 use super::convert::{self, PageButton};
-use super::{replies, Data, Error};
+use super::{ratelimit, Data, Error};
+use crate::app;
 use crate::reply::{self, Reply};
 use crate::search::Question;
 use serenity::all::{
@@ -83,17 +84,15 @@ async fn on_message(fw: FrameworkContext<'_>, msg: &Message) {
     };
     let data = fw.user_data;
     let asker = msg.author.id.get();
-    let (r, question) = if text.is_empty() {
-        (
-            Reply {
-                ephemeral: false,
-                ..replies::help()
-            },
-            None,
-        )
+    let (r, buttons) = if text.is_empty() {
+        let help = Reply {
+            ephemeral: false,
+            ..app::help()
+        };
+        (help, Vec::new())
     } else if let Err(wait) = data.limiter.check(asker, Instant::now()) {
         tracing::debug!(user = asker, "rate limited");
-        (replies::rate_limited(wait), None)
+        (ratelimit::rate_limited(wait), Vec::new())
     } else {
         let q = Question {
             text,
@@ -101,24 +100,7 @@ async fn on_message(fw: FrameworkContext<'_>, msg: &Message) {
             limit: data.default_limit,
             offset: 0,
         };
-        let engine = data.engine.clone();
-        let asked = q.clone();
-        let answered = tokio::task::spawn_blocking(move || replies::ask(&engine, &asked)).await;
-        match answered {
-            Ok(Ok(r)) => (r, Some(q)),
-            Ok(Err(e)) => (replies::internal(&e, "answering a mention"), None),
-            Err(e) => (
-                replies::internal(&anyhow::Error::new(e), "answering a mention"),
-                None,
-            ),
-        }
-    };
-    let buttons = match (&r.more, &question) {
-        (Some(more), Some(q)) => {
-            let key = data.pages.insert(asker, q, Instant::now());
-            convert::pager(asker, key, 0, q.limit, Some(more))
-        }
-        _ => Vec::new(),
+        data.answer(asker, q, None).await
     };
     let message = convert::channel_message(&r, buttons).reference_message(msg);
     if let Err(e) = msg
@@ -126,7 +108,7 @@ async fn on_message(fw: FrameworkContext<'_>, msg: &Message) {
         .send_message(&fw.serenity_context.http, message)
         .await
     {
-        let _ = replies::internal(&anyhow::Error::new(e), "replying to a mention");
+        let _ = app::internal(&anyhow::Error::new(e), "replying to a mention");
     }
 }
 
@@ -157,18 +139,7 @@ async fn page(data: &Data, presser: u64, button: PageButton) -> (Reply, Vec<Crea
         return (expired, Vec::new());
     };
     q.offset = button.offset;
-    let engine = data.engine.clone();
-    let asked = q.clone();
-    let r = match tokio::task::spawn_blocking(move || replies::ask(&engine, &asked)).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => replies::internal(&e, "paging"),
-        Err(e) => replies::internal(&anyhow::Error::new(e), "paging"),
-    };
-    if r.ephemeral {
-        return (r, Vec::new());
-    }
-    let buttons = convert::pager(button.owner, button.key, q.offset, q.limit, r.more.as_ref());
-    (r, buttons)
+    data.answer(presser, q, Some(button.key)).await
 }
 
 /// Answers a press: updates the message in place (`update`), or sends a new
@@ -188,7 +159,7 @@ async fn respond(
         .create_response(&fw.serenity_context.http, response)
         .await
     {
-        let _ = replies::internal(&anyhow::Error::new(e), "answering a button");
+        let _ = app::internal(&anyhow::Error::new(e), "answering a button");
     }
 }
 

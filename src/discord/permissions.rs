@@ -1,10 +1,21 @@
 //! Who may run moderator commands (`/reindex`). Discord hides the command
 //! from members without Manage Server (`default_member_permissions`), but a
 //! server admin can change that per channel or role, so the bot decides again
-//! on every call from what the interaction itself carries.
+//! on every call from what the interaction itself carries, and tells the
+//! others why not.
 
+use crate::reply::{self, Reply};
 use serenity::model::id::RoleId;
 use serenity::model::Permissions;
+
+/// The answer to somebody who may not reindex.
+pub fn not_a_moderator() -> Reply {
+    reply::user_error(
+        "只有版主可以重建索引(需要「管理伺服器」權限或版主身分組)。\n\
+         Only moderators can reindex (Manage Server permission or a moderator role). \
+         Ask a moderator to upload the transcript.",
+    )
+}
 
 /// Whether a member with these channel permissions and roles is a moderator:
 /// Manage Server or Administrator, or one of the configured roles.

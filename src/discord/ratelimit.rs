@@ -1,8 +1,9 @@
 //! Per-user rate limit for questions: at most `max` questions in any window
 //! of `window` (a sliding window, so a burst cannot straddle a boundary to
-//! get twice the allowance). Pure apart from its lock; time is passed in so
-//! the tests do not sleep.
+//! get twice the allowance), and the reply that says how long to wait. Pure
+//! apart from its lock; time is passed in so the tests do not sleep.
 
+use crate::reply::{self, Reply};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -59,6 +60,14 @@ impl RateLimiter {
     }
 }
 
+/// The answer to somebody asking too fast.
+pub fn rate_limited(wait: Duration) -> Reply {
+    let n = wait_seconds(wait);
+    reply::user_error(&format!(
+        "問得太快了,請 {n} 秒後再試。\nYou are asking too fast: try again in {n} s."
+    ))
+}
+
 /// Whole seconds to tell a person to wait: rounded up, at least 1.
 pub fn wait_seconds(wait: Duration) -> u64 {
     let s = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -97,5 +106,12 @@ mod tests {
         assert_eq!(wait_seconds(Duration::from_millis(1)), 1);
         assert_eq!(wait_seconds(Duration::from_millis(2001)), 3);
         assert_eq!(wait_seconds(Duration::ZERO), 1);
+    }
+
+    #[test]
+    fn rate_limit_says_when_to_try_again() {
+        let r = rate_limited(Duration::from_millis(12_300));
+        assert!(r.ephemeral);
+        assert!(reply::to_text(&r).contains("try again in 13 s"));
     }
 }

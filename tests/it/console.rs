@@ -1,9 +1,9 @@
 //! `forumbot console` end to end: commands piped into the built binary,
 //! with `--data` on a temporary copy of `data/transcripts`, and the printed
 //! replies checked, including that they are the very replies the Discord
-//! commands send (`discord::replies`, rendered with `reply::to_console_text`).
+//! commands send (`app`, rendered with `reply::to_console_text`).
 
-use forumbot::discord::replies;
+use forumbot::app;
 use forumbot::reply;
 use forumbot::{Engine, EngineOptions, Question};
 use std::io::Write;
@@ -163,7 +163,7 @@ fn the_console_prints_the_replies_the_discord_commands_send() {
         .iter()
         .map(|q| {
             let q = Question::new(*q);
-            reply::to_console_text(&replies::ask(&engine, &q).unwrap())
+            reply::to_console_text(&app::ask(&engine, &q))
         })
         .collect();
     assert_eq!(out, expected);

@@ -5,6 +5,7 @@
 
 use crate::support;
 
+use forumbot::error::{Classify, Kind};
 use forumbot::transcript;
 use forumbot::{Engine, EngineOptions, Question};
 use proptest::prelude::*;
@@ -203,7 +204,7 @@ proptest! {
                 }
                 prop_assert!(a.hits.len() <= 10);
             }
-            Err(err) => prop_assert!(err.is_user_error(), "internal error for a question: {err}"),
+            Err(err) => prop_assert!(err.kind() == Kind::User, "internal error for a question: {err}"),
         }
     }
 

@@ -7,7 +7,8 @@
 use crate::support;
 
 use forumbot::index::StoredPassage;
-use forumbot::summary::{self, NameProblem, SpeakerSummary, SummaryError};
+use forumbot::speakers::{NameProblem, UnknownSpeaker};
+use forumbot::summary::{self, SpeakerSummary, SummaryError};
 use forumbot::{Engine, EngineOptions};
 use std::collections::HashSet;
 use std::path::Path;
@@ -218,8 +219,9 @@ fn shares_are_per_transcript_and_names_resolve_from_parts() {
     // One that fits several lists them to pick from (in either script).
     for several in ["陳", "chen"] {
         match summary::speaker(&e.snapshot(), e.options(), several) {
-            Err(err @ SummaryError::UnknownSpeaker { .. }) => {
-                let SummaryError::UnknownSpeaker { known, problem, .. } = &err else {
+            Err(err @ SummaryError::UnknownSpeaker(_)) => {
+                let SummaryError::UnknownSpeaker(UnknownSpeaker { known, problem, .. }) = &err
+                else {
                     unreachable!()
                 };
                 assert_eq!(*problem, NameProblem::Several);
@@ -232,7 +234,7 @@ fn shares_are_per_transcript_and_names_resolve_from_parts() {
     }
     // An unknown name lists close matches, not everybody.
     match summary::speaker(&e.snapshot(), e.options(), "陳惠玲") {
-        Err(SummaryError::UnknownSpeaker { known, problem, .. }) => {
+        Err(SummaryError::UnknownSpeaker(UnknownSpeaker { known, problem, .. })) => {
             assert_eq!(problem, NameProblem::Unknown { close: true });
             assert!(known.iter().any(|k| k.starts_with("陳慧菱")), "{known:?}");
             assert!(!known.iter().any(|k| k.starts_with("郭慶")), "{known:?}");
@@ -240,7 +242,7 @@ fn shares_are_per_transcript_and_names_resolve_from_parts() {
         other => panic!("{other:?}"),
     }
     match summary::speaker(&e.snapshot(), e.options(), "Chen Hiling") {
-        Err(SummaryError::UnknownSpeaker { known, .. }) => {
+        Err(SummaryError::UnknownSpeaker(UnknownSpeaker { known, .. })) => {
             assert!(known.iter().any(|k| k.starts_with("陳慧菱")), "{known:?}")
         }
         Ok(s) => assert_eq!(s.speaker, "陳慧菱"),

@@ -6,7 +6,8 @@
 //! transcripts are refused or missing, bad settings), 1 anything else.
 
 use clap::{Parser, Subcommand};
-use forumbot::index::{DataDir, IndexError};
+use forumbot::error::{Classify, Kind};
+use forumbot::index::DataDir;
 use forumbot::settings::Settings;
 use forumbot_bench::{gen, run, SOURCE};
 use std::path::PathBuf;
@@ -94,10 +95,9 @@ enum Error {
 
 impl From<run::BenchError> for Error {
     fn from(e: run::BenchError) -> Self {
+        // The bot's own classification decides what is the user's to fix.
         match e {
-            run::BenchError::Index(IndexError::Refused(_) | IndexError::NoTranscripts(_)) => {
-                Error::User(e.to_string())
-            }
+            run::BenchError::Index(ref i) if i.kind() == Kind::User => Error::User(e.to_string()),
             e => Error::Other(e.into()),
         }
     }
