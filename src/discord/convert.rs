@@ -68,32 +68,36 @@ pub fn create_reply(r: &Reply, components: Vec<CreateActionRow>) -> CreateReply 
     out
 }
 
+/// The calls every serenity message builder takes the same way: no pings,
+/// the embeds, the buttons, and the text when there is one.
+macro_rules! message {
+    ($builder:expr, $r:expr, $components:expr) => {{
+        let out = $builder
+            .allowed_mentions(no_pings())
+            .embeds(embeds($r))
+            .components($components);
+        match &$r.content {
+            Some(c) => out.content(c),
+            None => out,
+        }
+    }};
+}
+
 /// A reply to a component interaction (a new message or an update).
 pub fn interaction_message(
     r: &Reply,
     components: Vec<CreateActionRow>,
 ) -> CreateInteractionResponseMessage {
-    let mut out = CreateInteractionResponseMessage::new()
-        .ephemeral(r.ephemeral)
-        .allowed_mentions(no_pings())
-        .embeds(embeds(r))
-        .components(components);
-    if let Some(c) = &r.content {
-        out = out.content(c);
-    }
-    out
+    message!(
+        CreateInteractionResponseMessage::new().ephemeral(r.ephemeral),
+        r,
+        components
+    )
 }
 
 /// A channel message (answers to mentions). Ephemeral does not exist there.
 pub fn channel_message(r: &Reply, components: Vec<CreateActionRow>) -> CreateMessage {
-    let mut out = CreateMessage::new()
-        .allowed_mentions(no_pings())
-        .embeds(embeds(r))
-        .components(components);
-    if let Some(c) = &r.content {
-        out = out.content(c);
-    }
-    out
+    message!(CreateMessage::new(), r, components)
 }
 
 /// What a paging button asks for.
