@@ -13,6 +13,7 @@
 //! the same seed always gives the same corpus byte for byte, and a larger
 //! corpus is a superset of a smaller one generated with the same seed.
 
+use forumbot::transcript::{is_closing_mark, is_sentence_end, sentence_ends};
 use std::fs;
 
 use std::path::{Path, PathBuf};
@@ -57,12 +58,6 @@ pub enum GenError {
     Source(String),
 }
 
-/// Sentence terminators (full- and half-width); the terminator stays with its sentence.
-const TERMINATORS: &[char] = &['。', '\u{ff01}', '\u{ff1f}', '\u{ff1b}', '!', '?', ';'];
-/// Closing punctuation that belongs to the sentence just terminated (`…。”`).
-const CLOSERS: &[char] = &[
-    '”', '’', '」', '』', '\u{ff09}', ')', '》', '\u{ff02}', '\"',
-];
 const FULL_COLON: char = '\u{ff1a}';
 const HALF_COLON: char = ':';
 /// A colon at char index `<= PREFIX_CHARS` of a line reads as a `NAME:` prefix.
@@ -237,8 +232,8 @@ fn can_open_line(s: &str) -> bool {
         return false;
     };
     !s.contains([FULL_COLON, HALF_COLON])
-        && !TERMINATORS.contains(&first)
-        && !CLOSERS.contains(&first)
+        && !is_sentence_end(first)
+        && !is_closing_mark(first)
         && !matches!(first, '\u{ff0c}' | ',' | '、' | '—' | '…')
         && s.chars().count() >= 4
 }
@@ -287,26 +282,14 @@ fn is_boilerplate(line: &str) -> bool {
 }
 
 fn split_sentences_into(text: &str, out: &mut Vec<String>) {
-    let mut cur = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        cur.push(c);
-        if !TERMINATORS.contains(&c) {
-            continue;
-        }
-        while let Some(&n) = chars.peek() {
-            if TERMINATORS.contains(&n) || CLOSERS.contains(&n) {
-                cur.push(n);
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        let s = cur.trim();
-        if s.chars().count() > 1 {
+    // The bot's own sentence rule, so generated text splits as it indexes.
+    let mut start = 0;
+    for end in sentence_ends(text) {
+        let s = text[start..end].trim();
+        if s.chars().count() > 1 && s.ends_with(|c| is_sentence_end(c) || is_closing_mark(c)) {
             out.push(s.to_string());
         }
-        cur.clear();
+        start = end;
     }
 }
 
@@ -1048,7 +1031,7 @@ mod tests {
         assert!(sents.len() > 100, "{}", sents.len());
         let title = src.lines().next().unwrap();
         for s in &sents {
-            assert!(s.ends_with(|c: char| TERMINATORS.contains(&c) || CLOSERS.contains(&c)));
+            assert!(s.ends_with(|c: char| is_sentence_end(c) || is_closing_mark(c)));
             assert!(!s.contains('\n'));
             assert!(!s.contains(title));
             assert!(!s.starts_with("作者"));
