@@ -130,6 +130,8 @@ struct QueryTerm {
     /// The index holds it as a word: its bigrams would only add long
     /// posting lists to the candidate query (they still count in `cover`).
     known: bool,
+    /// How many passages hold it as a word.
+    df: u64,
 }
 
 fn idf(n: u64, df: u64) -> f32 {
@@ -331,6 +333,7 @@ fn query_terms(
             parts,
             grams,
             known,
+            df,
         });
     }
     Ok(terms)
@@ -351,6 +354,7 @@ fn candidate_query(
     loaded: &Loaded,
     terms: &[QueryTerm],
     filter: Option<Box<dyn Query>>,
+    context_df_max: u64,
 ) -> Box<dyn Query> {
     let f = &loaded.generation.fields;
     let term_q = |field, s: &str, boost: f32| -> (Occur, Box<dyn Query>) {
@@ -363,7 +367,13 @@ fn candidate_query(
     let mut should = Vec::new();
     for t in terms {
         should.push(term_q(f.text, &t.text, 1.0));
-        should.push(term_q(f.context, &t.text, CONTEXT_BOOST));
+        // Context brings in the paragraphs after a rare topic's mention
+        // (劍橋分析, then three paragraphs about it). A word more passages
+        // hold than are fetched gains nothing from it, and its long posting
+        // list in the context field would cost more than the text's own.
+        if t.df <= context_df_max {
+            should.push(term_q(f.context, &t.text, CONTEXT_BOOST));
+        }
         for p in &t.parts {
             should.push(term_q(f.text, p, 0.5));
         }
@@ -709,11 +719,10 @@ fn rank(
 ) -> Result<Ranked, AskError> {
     let filter: Option<Box<dyn Query>> = (!speakers.is_empty())
         .then(|| Box::new(speaker_filter(loaded, speakers)) as Box<dyn Query>);
-    let query = candidate_query(loaded, terms, filter);
-    let top: Vec<(f32, DocAddress)> = searcher.search(
-        &query,
-        &TopDocs::with_limit(opts.candidates.max(opts.max_limit * 2)).order_by_score(),
-    )?;
+    let fetched = opts.candidates.max(opts.max_limit * 2);
+    let query = candidate_query(loaded, terms, filter, fetched as u64);
+    let top: Vec<(f32, DocAddress)> =
+        searcher.search(&query, &TopDocs::with_limit(fetched).order_by_score())?;
     clock.lap(|s| &mut s.search);
     clock.stages.candidates = top.len();
     let Some(max_bm25) = top.first().map(|t| t.0).filter(|s| *s > 0.0) else {
@@ -1031,6 +1040,33 @@ mod tests {
     }
 
     #[test]
+    fn a_rare_topic_in_the_context_is_fetched_among_many_passages_sharing_the_other_words() {
+        // The answer holds only common words (用戶, 分類); the topic stands in
+        // the paragraph before it. Two hundred shorter passages hold more of
+        // the question's common words, so only the context clause of the
+        // rare topic brings the answer among the candidates.
+        let mut text = String::from(
+            "圓桌\n\n\
+             主持:請談談劍橋分析。\n\n\
+             王芳:劍橋分析是一家英國的數據公司,二零一八年因為臉書的數據事件而廣為人知,後來就關門了。\n\n\
+             他們引入了大五人格,用心理學給用戶分類。\n\n",
+        );
+        for i in 0..100 {
+            text.push_str(&format!(
+                "李明:用方法給用戶分類{i}。\n\n\
+                 張三:用方法給用戶分類{i}。\n\n"
+            ));
+        }
+        let sidecar = format!("{SIDECAR}[[speakers]]\nname = \"張三\"\n");
+        let (_t, e) = engine_with(&text, &sidecar);
+        let a = ask(&e, "劍橋分析用什麼方法給用戶分類?");
+        assert!(
+            a.hits.first().is_some_and(|h| h.text.contains("大五人格")),
+            "{a:#?}"
+        );
+    }
+
+    #[test]
     fn a_named_speaker_narrows_but_is_no_evidence() {
         let (_t, e) = engine_with(PANEL, SIDECAR);
         // One shared character with the speaker's passages is not an answer.
@@ -1114,6 +1150,7 @@ mod tests {
             parts: Vec::new(),
             grams: Vec::new(),
             known: true,
+            df: 1,
         };
         let h = highlights(&text, &folded, &[t]);
         assert_eq!(h, [[0, 40_000]]);
@@ -1127,6 +1164,7 @@ mod tests {
             parts: parts.iter().map(|p| p.to_string()).collect(),
             grams: text::bigrams(text).into_iter().map(|g| g.0).collect(),
             known: true,
+            df: 1,
         }
     }
 
