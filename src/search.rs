@@ -281,7 +281,7 @@ fn query_terms(
         let guessed = chars > 1
             && !analyzer.knows(word)
             && word.chars().all(text::is_cjk)
-            && searcher.doc_freq(&Term::from_field_text(f.text, word))? == 0;
+            && loaded.generation.word_doc_freq(searcher, word)? == 0;
         if !guessed {
             words.push(word);
             continue;
@@ -305,7 +305,7 @@ fn query_terms(
         if is_stop_word(word) || terms.iter().any(|t| t.text == word) {
             continue;
         }
-        let df = searcher.doc_freq(&Term::from_field_text(f.text, word))?;
+        let df = loaded.generation.word_doc_freq(searcher, word)?;
         let known = df > 0;
         let grams: Vec<String> = text::bigrams(word).into_iter().map(|g| g.0).collect();
         let weight = if known {
