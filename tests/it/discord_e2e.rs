@@ -125,16 +125,7 @@ async fn start_with(tune: impl FnOnce(&mut Settings)) -> Running {
         .await
         .expect("bot starts");
     fake.wait_until_ready(DEFAULT_TIMEOUT).await;
-    let guild_commands = format!(
-        "/api/v10/applications/{}/guilds/{}/commands",
-        fake.application_id(),
-        fake.guild_id()
-    );
-    fake.wait_for(
-        |r| r.method == "PUT" && r.path == guild_commands,
-        DEFAULT_TIMEOUT,
-    )
-    .await;
+    fake.wait_until_guild_commands(DEFAULT_TIMEOUT).await;
     Running {
         fake: Some(fake),
         bot: Some(bot),

@@ -923,6 +923,18 @@ impl FakeDiscord {
         }
     }
 
+    /// Waits until the bot has registered its slash commands in the guild
+    /// (its setup does that on READY, after the global registration).
+    pub async fn wait_until_guild_commands(&self, timeout: Duration) {
+        let guild_commands = format!(
+            "/api/v10/applications/{}/guilds/{}/commands",
+            self.application_id(),
+            self.guild_id()
+        );
+        self.wait_for(|r| r.method == "PUT" && r.path == guild_commands, timeout)
+            .await;
+    }
+
     /// Waits until a connection identified as `shard` has received READY.
     pub async fn wait_until_shard_ready(&self, shard: u32, timeout: Duration) {
         let mut connected = self.shared.connected.subscribe();

@@ -230,17 +230,7 @@ async fn running_with(config: FakeDiscordConfig) -> (FakeDiscord, Bot) {
     let fake = FakeDiscord::start_with(config).await;
     let bot = start_bot(&fake).await;
     fake.wait_until_ready(DEFAULT_TIMEOUT).await;
-    // Setup runs on READY and registers globally, then in the guild.
-    let guild_commands = format!(
-        "/api/v10/applications/{}/guilds/{}/commands",
-        fake.application_id(),
-        fake.guild_id()
-    );
-    fake.wait_for(
-        |r| r.method == "PUT" && r.path == guild_commands,
-        DEFAULT_TIMEOUT,
-    )
-    .await;
+    fake.wait_until_guild_commands(DEFAULT_TIMEOUT).await;
     (fake, bot)
 }
 
