@@ -758,6 +758,12 @@ fn rank(
         if own <= 0.0 {
             continue;
         }
+        // The window never covers more than the passage: a passage too weak
+        // to be even a weak match needs no window (nor pairs).
+        let passage_coverage = covered / total_weight;
+        if passage_coverage < WEAK_COVERAGE {
+            continue;
+        }
         // The words of an answer stand together: the best window of a few
         // sentences must cover the question too, not words scattered over
         // a long passage.
@@ -775,7 +781,6 @@ fn rank(
                 .sum();
             best_window = best_window.max(c);
         }
-        let passage_coverage = covered / total_weight;
         // Phrase-level evidence: the share of the question's character
         // pairs (across word boundaries too: 共产国家 → 产国) that the quote,
         // its context or its prompt holds.
@@ -789,11 +794,6 @@ fn rank(
         } else {
             pairs.iter().filter(|g| held(g)).count() as f32 / pairs.len() as f32
         };
-        // The window never covers more than the passage: a passage too weak
-        // to be even a weak match needs no window.
-        if passage_coverage < WEAK_COVERAGE {
-            continue;
-        }
         let mut coverage =
             WINDOW_WEIGHT * best_window / total_weight + (1.0 - WINDOW_WEIGHT) * passage_coverage;
         // Words of the question scattered over a passage about something
