@@ -19,7 +19,7 @@
 //! Everything here is pure and works on any transcript: nothing is keyed to
 //! particular words of one.
 
-use crate::transcript::{is_sentence_end, sentence_ends, Passage, Transcript, QUESTION_MARKS};
+use crate::transcript::{is_question, sentences, Passage, Transcript, QUESTION_MARKS};
 
 /// A paragraph this short (in characters) that opens a turn with more to
 /// come is a lead-in.
@@ -70,22 +70,10 @@ pub struct Place {
 
 /// Sentences ending in a question mark, verbatim, in order.
 pub fn question_sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for (i, c) in text.char_indices() {
-        let end = i + c.len_utf8();
-        if QUESTION_MARKS.contains(&c) {
-            let s = text[start..end].trim();
-            if s.chars().any(|c| c.is_alphanumeric()) {
-                out.push(s);
-            }
-            start = end;
-        } else if c == '\n' || (is_sentence_end(c) && c != '…') {
-            // An ellipsis trails off inside the question.
-            start = end;
-        }
-    }
-    out
+    sentences(text)
+        .filter(|s| is_question(s))
+        .map(str::trim)
+        .collect()
 }
 
 /// The start of `s`, at most `max` characters, on a char boundary.
@@ -112,20 +100,6 @@ fn tail_chars(s: &str, max: usize) -> &str {
     }
 }
 
-/// Sentences of `text` (kept with their end marks), verbatim.
-fn sentences(text: &str) -> Vec<&str> {
-    let mut start = 0;
-    let mut out = Vec::new();
-    for end in sentence_ends(text) {
-        let piece = &text[start..end];
-        if piece.chars().any(char::is_alphanumeric) {
-            out.push(piece);
-        }
-        start = end;
-    }
-    out
-}
-
 /// The question a turn asks, if it asks one: the question sentences at the
 /// end of its last paragraph (the last few), joined. A question asked
 /// early and then answered by the speaker themself (我為什麼提出這個問題?
@@ -133,8 +107,8 @@ fn sentences(text: &str) -> Vec<&str> {
 /// without a question mark (有一個問題,…) asks it in full.
 fn asks(paragraphs: &[&str]) -> Option<String> {
     let last = paragraphs.last()?;
-    let sents = sentences(last);
-    let is_q = |s: &&str| s.trim_end().ends_with(QUESTION_MARKS);
+    let sents: Vec<&str> = sentences(last).collect();
+    let is_q = |s: &&str| is_question(s);
     let Some(last_q) = sents.iter().rposition(is_q) else {
         let whole: usize = paragraphs.iter().map(|p| p.chars().count()).sum();
         let announces = paragraphs
@@ -170,10 +144,7 @@ fn asks(paragraphs: &[&str]) -> Option<String> {
 /// Whether the turn's last sentence is a question (for transcripts without
 /// a moderator, where any speaker may ask).
 fn ends_asking(paragraphs: &[&str]) -> bool {
-    paragraphs
-        .last()
-        .map(|p| p.trim_end())
-        .is_some_and(|p| p.ends_with(QUESTION_MARKS))
+    paragraphs.last().is_some_and(|p| is_question(p))
 }
 
 /// The place of every passage of `t`, in the order of [`Transcript::passages`].

@@ -31,7 +31,7 @@ use crate::index::{IndexError, StoredPassage};
 use crate::links::link;
 use crate::speakers::{NameProblem, UnknownSpeaker};
 use crate::text::{fold_str, is_cjk, is_stop_word, is_wordlike};
-use crate::transcript::{is_closing_mark, sentence_ends, QUESTION_MARKS};
+use crate::transcript::{is_question, sentence_ends, QUESTION_MARKS};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -298,12 +298,6 @@ fn sentences(text: &str) -> Vec<std::ops::Range<usize>> {
         start = end;
     }
     out
-}
-
-fn is_question(sentence: &str) -> bool {
-    sentence
-        .trim_end_matches(is_closing_mark)
-        .ends_with(QUESTION_MARKS)
 }
 
 /// Complete thoughts of a passage: each sentence of quotable length, a

@@ -23,8 +23,9 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-/// Bump when folding, segmentation or stop words change.
-pub const ANALYZER_VERSION: u32 = 6;
+/// Bump when folding, segmentation, stop words or what is worked out at
+/// index time (prompts, lead-ins, context) change.
+pub const ANALYZER_VERSION: u32 = 7;
 
 /// Name the word tokenizer is registered under in tantivy.
 pub const WORD_TOKENIZER: &str = "forumbot_words";

@@ -928,6 +928,26 @@ pub fn is_closing_mark(c: char) -> bool {
 /// The question marks, full-width and ASCII.
 pub const QUESTION_MARKS: [char; 2] = ['?', '\u{ff1f}'];
 
+/// The sentences of `text`, verbatim, each with its end marks (the text
+/// between two [`sentence_ends`]); pieces with no letter or digit are
+/// skipped.
+pub fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    sentence_ends(text).into_iter().filter_map(move |end| {
+        let piece = &text[start..end];
+        start = end;
+        piece.chars().any(char::is_alphanumeric).then_some(piece)
+    })
+}
+
+/// Whether a sentence asks: it ends in a question mark, with closing marks
+/// and white space after it set aside (「是嗎?」).
+pub fn is_question(sentence: &str) -> bool {
+    sentence
+        .trim_end_matches(|c: char| c.is_whitespace() || is_closing_mark(c))
+        .ends_with(QUESTION_MARKS)
+}
+
 /// Byte offsets just after each sentence terminator (and the end of text).
 pub fn sentence_ends(text: &str) -> Vec<usize> {
     let mut ends = Vec::new();
@@ -973,6 +993,18 @@ mod tests {
 
     fn count(t: &Transcript, name: &str) -> usize {
         t.turns.iter().filter(|x| x.speaker == name).count()
+    }
+
+    #[test]
+    fn sentences_are_verbatim_and_questions_are_told_by_their_end() {
+        let text = "好。「有沒有特別注重90後?」 …… 謝謝!";
+        let got: Vec<&str> = sentences(text).collect();
+        // " ……" ends a piece with no letter: skipped.
+        assert_eq!(got, ["好。", "「有沒有特別注重90後?」", " 謝謝!"]);
+        assert!(is_question("「有沒有特別注重90後?」 "));
+        assert!(is_question("是嗎?"));
+        assert!(!is_question("好。"));
+        assert!(!is_question("?不是"));
     }
 
     #[test]
