@@ -628,7 +628,7 @@ fn ask_with(
         if !parsed.speaker_given {
             return Ok(answer);
         }
-        let ranked = speaker_passages(loaded, &searcher, &speaker_names, parsed.position)?;
+        let ranked = speaker_passages(loaded, &searcher, &speaker_names, &parsed)?;
         clock.lap(|s| &mut s.fetch);
         ranked
     } else {
@@ -789,11 +789,7 @@ fn rank(
                 || context.contains(g.as_str())
                 || prompt.contains(g.as_str())
         };
-        let overlap = if pairs.is_empty() {
-            1.0
-        } else {
-            pairs.iter().filter(|g| held(g)).count() as f32 / pairs.len() as f32
-        };
+        let overlap = pair_overlap(&pairs, held);
         let mut coverage =
             WINDOW_WEIGHT * best_window / total_weight + (1.0 - WINDOW_WEIGHT) * passage_coverage;
         // Words of the question scattered over a passage about something
@@ -850,6 +846,19 @@ fn rank(
 
 /// Least share of the question's character pairs an answer must hold.
 const MIN_PAIR_OVERLAP: f32 = 0.35;
+/// Fewest pairs that say anything about phrasing: with one (蓍的别名是什么?
+/// has only 别名), whether a passage holds it is chance, not evidence that
+/// the question's words stand scattered.
+const MIN_PAIRS: usize = 2;
+
+/// Share of the question's pairs a passage holds; 1 when there are too few
+/// to judge.
+fn pair_overlap(pairs: &[String], held: impl Fn(&String) -> bool) -> f32 {
+    if pairs.len() < MIN_PAIRS {
+        return 1.0;
+    }
+    pairs.iter().filter(|g| held(g)).count() as f32 / pairs.len() as f32
+}
 
 /// Pairs of adjacent Han characters of the folded question (names already
 /// taken out), without those holding a question or function word.
@@ -887,17 +896,21 @@ fn windows(folded: &str, n: usize) -> Vec<&str> {
 
 /// A question naming only a speaker: their most substantial passages (or,
 /// asked about their opening or closing words, that turn in order).
+/// A speaker's passages when the question names nobody's topic: the turn a
+/// position points at, in the order it was said; the questions they asked,
+/// in the order asked, when that is what is asked (唐文問了什麼?); else the
+/// fullest passages first.
 fn speaker_passages(
     loaded: &Loaded,
     searcher: &Searcher,
     speakers: &[String],
-    position: Option<Position>,
+    parsed: &Parsed,
 ) -> Result<Ranked, AskError> {
     let addrs = searcher.search(
         &speaker_filter(loaded, speakers),
         &tantivy::collector::DocSetCollector,
     )?;
-    let wanted = position.map(|p| match p {
+    let wanted = parsed.position.map(|p| match p {
         Position::First => flags::FIRST_TURN,
         Position::Last => flags::LAST_TURN,
     });
@@ -910,6 +923,8 @@ fn speaker_passages(
             // In the turn asked about, in the order it was said.
             Some(flag) if p.is(flag) => 2.0 - p.paragraph as f32 / 1000.0,
             Some(_) => continue,
+            // Every question asked ties, so they come in the order asked.
+            None if parsed.asks_for_question && p.is(flags::PROMPT) => 2.0,
             None => len / (len + 100.0),
         };
         out.push(Scored {
@@ -1030,6 +1045,24 @@ mod tests {
     }
 
     #[test]
+    fn asking_what_a_moderator_asked_lists_their_questions_in_order() {
+        let text = "圓桌\n\n\
+            主持:各位來賓,今天的圓桌論壇討論金融營銷的變化,兩位嘉賓在銀行和互聯網公司都有多年的營銷經驗。\n\n\
+            先問一個問題,什麼是金融營銷?\n\n\
+            王芳:金融營銷就是把金融產品賣給對的人。\n\n\
+            主持:那麼數據在營銷中扮演什麼角色呢?\n\n\
+            李明:數據是營銷的基礎。\n";
+        let (_t, e) = engine_with(text, SIDECAR);
+        let asked = ask(&e, "主持問了什麼?");
+        let texts: Vec<&str> = asked.hits.iter().map(|h| h.text.as_str()).collect();
+        assert!(texts[0].contains("什麼是金融營銷"), "{texts:?}");
+        assert!(texts[1].contains("數據在營銷中扮演什麼角色"), "{texts:?}");
+        // Asked about nothing in particular, the fullest passage leads.
+        let said = ask(&e, "主持");
+        assert!(said.hits[0].text.starts_with("各位來賓"), "{said:#?}");
+    }
+
+    #[test]
     fn a_topic_named_once_finds_the_paragraphs_that_discuss_it() {
         let (_t, e) = engine_with(PANEL, SIDECAR);
         let a = ask(&e, "劍橋分析用什麼方法給用戶分類?");
@@ -1129,6 +1162,16 @@ mod tests {
         let a = ask(&e, "@everyone <@42> 王芳怎麼看人才? @here");
         assert_eq!(a.terms, ["人才"], "{a:#?}");
         assert!(!a.hits.is_empty());
+    }
+
+    #[test]
+    fn one_pair_is_too_few_to_judge_phrasing() {
+        let pairs = question_pairs("蓍的别名是什么?");
+        assert_eq!(pairs, ["别名"]);
+        assert_eq!(pair_overlap(&pairs, |_| false), 1.0);
+        let pairs = question_pairs("共产国家");
+        assert_eq!(pair_overlap(&pairs, |g| g == "共产"), 1.0 / 3.0);
+        assert_eq!(pair_overlap(&pairs, |_| false), 0.0);
     }
 
     #[test]
