@@ -151,6 +151,9 @@ pub struct Outcome {
     /// 1-based rank of the first right hit among the first [`DEPTH`].
     pub rank: Option<usize>,
     pub hits: usize,
+    /// With no hits, 1-based rank of the first right passage among the weak
+    /// matches offered instead.
+    pub weak_rank: Option<usize>,
     /// Speaker and start of the first hit, for the list of misses.
     pub top: Option<String>,
     /// The question was refused (empty, too long, unknown speaker).
@@ -181,6 +184,9 @@ pub struct Figures {
     pub unanswerable: usize,
     /// Unanswerable questions that got no hits.
     pub abstained: usize,
+    /// Answerable questions left empty whose right passage was among the
+    /// weak matches offered (not counted as hits: the scorers see only `hits`).
+    pub weak_found: usize,
 }
 
 impl Figures {
@@ -192,6 +198,7 @@ impl Figures {
         }
         self.answerable += 1;
         self.empty += usize::from(o.hits == 0);
+        self.weak_found += usize::from(o.weak_rank.is_some());
         if let Some(r) = o.rank {
             self.hit1 += usize::from(r == 1);
             self.hit3 += usize::from(r <= 3);
@@ -267,6 +274,13 @@ impl Report {
                 ));
             }
         }
+        let f = &self.overall;
+        if f.empty > 0 {
+            s.push_str(&format!(
+                "left empty: {} answerable, the right passage offered as a weak match for {} of them\n",
+                f.empty, f.weak_found
+            ));
+        }
         s.push_str(&format!(
             "{} questions in {:.2} s\n{}\n",
             self.outcomes.len(),
@@ -291,11 +305,19 @@ pub fn run(engine: &Engine, cases: &[Case]) -> Result<Report, AskError> {
             Err(e) => return Err(e),
         };
         let hits: &[Hit] = answer.as_ref().map_or(&[], |a| &a.hits);
-        let rank = hits
-            .iter()
-            .take(DEPTH)
-            .position(|h| case.relevant(h))
-            .map(|p| p + 1);
+        let weak: &[Hit] = answer.as_ref().map_or(&[], |a| &a.weak);
+        let first_right = |list: &[Hit]| {
+            list.iter()
+                .take(DEPTH)
+                .position(|h| case.relevant(h))
+                .map(|p| p + 1)
+        };
+        let rank = first_right(hits);
+        let weak_rank = if hits.is_empty() && case.answerable() {
+            first_right(weak)
+        } else {
+            None
+        };
         let top = hits.first().map(|h| {
             let start: String = h.text.chars().take(24).collect();
             format!("{}: {start}", h.speaker.as_deref().unwrap_or("-"))
@@ -307,6 +329,7 @@ pub fn run(engine: &Engine, cases: &[Case]) -> Result<Report, AskError> {
             answerable: case.answerable(),
             rank,
             hits: hits.len(),
+            weak_rank,
             top,
             error,
         });
@@ -387,6 +410,7 @@ mod tests {
             answerable,
             rank,
             hits,
+            weak_rank: None,
             top: None,
             error: None,
         };
@@ -395,12 +419,17 @@ mod tests {
         f.add(&o(true, None, 0));
         f.add(&o(false, None, 0));
         f.add(&o(false, None, 2));
-        assert_eq!((f.hit1, f.hit3, f.hit5, f.empty), (1, 1, 2, 1));
+        f.add(&Outcome {
+            weak_rank: Some(2),
+            ..o(true, None, 0)
+        });
+        assert_eq!((f.hit1, f.hit3, f.hit5, f.empty), (1, 1, 2, 2));
+        assert_eq!(f.weak_found, 1);
         assert_eq!((f.abstained, f.unanswerable), (1, 2));
         assert!((f.rr - 1.25).abs() < 1e-9);
         assert!(f
             .headline()
-            .starts_with("hit@1 0.333 hit@3 0.333 hit@5 0.667"));
+            .starts_with("hit@1 0.250 hit@3 0.250 hit@5 0.500"));
     }
 }
 
@@ -408,42 +437,86 @@ mod tests {
 mod floor {
     use super::*;
     use crate::engine::EngineOptions;
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
-    /// The forum development set, beside the checkout as in CI.
-    fn dev_set() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/dev.jsonl")
+    /// The shared evaluation sets, beside the checkout as in CI.
+    fn shared(rel: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/eval")
+            .join(rel)
     }
 
-    /// The quality floor reached on the forum development set: a ranking or
-    /// abstention change that loses ground fails here.
-    #[test]
-    fn the_forum_dev_set_stays_above_its_floor() {
-        let path = dev_set();
-        let cases = load(&path).unwrap_or_else(|e| {
-            panic!("the forum dev set must be beside the checkout (../shared/eval): {e}")
+    /// Scores `questions` against a scratch copy of `transcripts` (the index
+    /// is built beside them, so the originals stay untouched).
+    fn score(transcripts: &Path, questions: &Path) -> Report {
+        let cases = load(questions).unwrap_or_else(|e| {
+            panic!("the evaluation sets must be beside the checkout (../shared/eval): {e}")
         });
         let tmp = tempfile::tempdir().unwrap();
-        let transcripts = tmp.path().join("transcripts");
-        std::fs::create_dir_all(&transcripts).unwrap();
-        let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/transcripts");
-        for entry in std::fs::read_dir(bundled).unwrap() {
+        let copy = tmp.path().join("transcripts");
+        std::fs::create_dir_all(&copy).unwrap();
+        for entry in std::fs::read_dir(transcripts).unwrap() {
             let entry = entry.unwrap();
-            std::fs::copy(entry.path(), transcripts.join(entry.file_name())).unwrap();
+            std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
         }
         let engine = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
             .unwrap()
             .engine;
-        let report = run(&engine, &cases).unwrap();
+        run(&engine, &cases).unwrap()
+    }
+
+    /// Fails when a set falls under the floor reached on it, on either side
+    /// of the trade-off: answerable recall or unanswerable abstention.
+    fn assert_floor(report: &Report, hit1: f64, hit_k: f64, abstained: usize) {
         let f = &report.overall;
         let share = |n: usize| n as f64 / f.answerable as f64;
         let text = report.to_text();
-        assert!(f.answerable >= 25 && f.unanswerable >= 5, "{text}");
-        assert!(share(f.hit1) >= 0.89, "hit@1 under the floor:\n{text}");
-        assert!(share(f.hit3) >= 0.89, "hit@3 under the floor:\n{text}");
-        assert_eq!(
-            f.abstained, f.unanswerable,
-            "an unanswerable question got hits:\n{text}"
+        assert!(share(f.hit1) >= hit1, "hit@1 under {hit1}:\n{text}");
+        assert!(share(f.hit5) >= hit_k, "hit@5 under {hit_k}:\n{text}");
+        assert!(
+            f.abstained >= abstained,
+            "abstained on fewer than {abstained} unanswerable questions:\n{text}"
         );
+    }
+
+    /// The forum development set: a ranking or abstention change that loses
+    /// ground fails here.
+    #[test]
+    fn the_forum_dev_set_stays_above_its_floor() {
+        let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/transcripts");
+        let report = score(&bundled, &shared("dev.jsonl"));
+        let f = &report.overall;
+        let text = report.to_text();
+        assert!(f.answerable >= 25 && f.unanswerable >= 5, "{text}");
+        assert!(
+            f.hit3 as f64 / f.answerable as f64 >= 0.89,
+            "hit@3:\n{text}"
+        );
+        assert_floor(&report, 0.89, 0.89, f.unanswerable);
+        // A paraphrase the bot does not dare answer is still offered.
+        assert!(
+            f.weak_found >= 1,
+            "no right passage among weak matches:\n{text}"
+        );
+    }
+
+    /// The Traditional archive set (814 Wikipedia paragraphs).
+    #[test]
+    fn the_drcd_archive_set_stays_above_its_floor() {
+        let report = score(
+            &shared("rc/drcd/transcripts"),
+            &shared("rc/drcd/questions.jsonl"),
+        );
+        assert_floor(&report, 0.90, 0.92, 88);
+    }
+
+    /// The Simplified archive set (205 Wikipedia paragraphs).
+    #[test]
+    fn the_cmrc_archive_set_stays_above_its_floor() {
+        let report = score(
+            &shared("rc/cmrc/transcripts"),
+            &shared("rc/cmrc/questions.jsonl"),
+        );
+        assert_floor(&report, 0.955, 0.96, 93);
     }
 }
