@@ -227,11 +227,15 @@ fn no_hits_hint(query: &str, speakers: &[String]) -> String {
 pub fn answer_with_speakers(a: &Answer, offset: usize, speakers: &[String]) -> Reply {
     let title = truncate(&a.query, limits::EMBED_TITLE);
     if a.hits.is_empty() {
-        let who = a
-            .speaker
-            .as_deref()
-            .map(|s| format!("（講者:{s}）"))
-            .unwrap_or_default();
+        // Every speaker the question was restricted to, not only the first.
+        let who = if a.speakers.is_empty() {
+            a.speaker
+                .as_deref()
+                .map(|s| format!("（講者:{s}）"))
+                .unwrap_or_default()
+        } else {
+            format!("（講者:{}）", a.speakers.join("、"))
+        };
         let hint = no_hits_hint(&a.query, speakers);
         let description = format!(
             "逐字稿裡找不到回答這個問題的段落{who}。\nThe transcripts do not cover this.\n\n{hint}"
@@ -740,6 +744,13 @@ mod tests {
         assert!(text.contains("The transcripts do not cover this"));
         assert!(!text.contains('>'));
         assert!(r.more.is_none());
+        let two = Answer {
+            speaker: Some("郭慶".into()),
+            speakers: vec!["郭慶".into(), "周伊麗".into()],
+            ..no_hits("郭慶和周伊麗怎麼看比特幣?")
+        };
+        let text = to_text(&answer(&two, 0));
+        assert!(text.contains("（講者:郭慶、周伊麗）"), "{text}");
     }
 
     #[test]
