@@ -59,6 +59,21 @@ pub fn unseen_share(analyzer: &Analyzer, folded_word: &str) -> f32 {
     }
 }
 
+/// jieba's dictionary frequency of a character as a word of its own, at
+/// or under which it carries sense alone (乞 807, 譽 1,858, 存 3,982, 類
+/// 14,536); the commonest characters (人 313,210, 年 248,560, 地 160,542,
+/// 分 34,660) are in too many words to say which one was meant.
+const MORPHEME_MAX_FREQ: usize = 20_000;
+
+/// Whether a folded Han character says something about a word it is part
+/// of, so a passage holding it shows a trace of a word it paraphrases.
+pub fn is_content_morpheme(analyzer: &Analyzer, c: char) -> bool {
+    let s = c.encode_utf8(&mut [0; 4]).to_owned();
+    crate::text::is_cjk(c)
+        && !crate::text::is_stop_word(&s)
+        && analyzer.jieba().suggest_freq(&s) <= MORPHEME_MAX_FREQ
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +90,16 @@ mod tests {
         }
         assert!(share("收钱") > share("故事"));
         assert_eq!(share("2018"), 1.0, "numbers are not judged");
+    }
+
+    #[test]
+    fn rare_characters_are_morphemes_common_ones_are_not() {
+        let a = Analyzer::new(std::iter::empty());
+        for c in ['乞', '誉', '类', '存'] {
+            assert!(is_content_morpheme(&a, c), "{c}");
+        }
+        for c in ['人', '年', '地', '的', 'a', '1'] {
+            assert!(!is_content_morpheme(&a, c), "{c}");
+        }
     }
 }

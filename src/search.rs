@@ -132,6 +132,9 @@ struct QueryTerm {
     known: bool,
     /// How many passages hold it as a word.
     df: u64,
+    /// Characters of a two-character word that carry its sense alone
+    /// ([`crate::lexicon::is_content_morpheme`]): 乞 of 乞丐, 類 of 分類.
+    morphemes: Vec<char>,
 }
 
 fn idf(n: u64, df: u64) -> f32 {
@@ -327,6 +330,13 @@ fn query_terms(
             .filter(|p| *p != word && !is_stop_word(p))
             .map(str::to_owned)
             .collect();
+        let morphemes = if word.chars().count() == 2 && word.chars().all(text::is_cjk) {
+            word.chars()
+                .filter(|&c| crate::lexicon::is_content_morpheme(analyzer, c))
+                .collect()
+        } else {
+            Vec::new()
+        };
         terms.push(QueryTerm {
             text: word.to_owned(),
             weight,
@@ -334,6 +344,7 @@ fn query_terms(
             grams,
             known,
             df,
+            morphemes,
         });
     }
     Ok(terms)
@@ -445,8 +456,20 @@ fn cover(term: &QueryTerm, folded: &str) -> f32 {
             .count();
         by_grams = 0.5 * held as f32 / term.grams.len() as f32;
     }
-    f32::max(by_parts, by_grams)
+    // A word missed whose meaningful character stands in the passage
+    // (乞丐 and 乞討者, 分類 and 類別): a paraphrase's trace, worth little.
+    let held = term
+        .morphemes
+        .iter()
+        .filter(|&&c| folded.contains(c))
+        .count();
+    let by_morphemes = MORPHEME_CREDIT * held as f32 / chars as f32;
+    by_parts.max(by_grams).max(by_morphemes)
 }
+
+/// Credit of a two-character word both of whose characters carry sense and
+/// stand in the passage, though the word does not.
+const MORPHEME_CREDIT: f32 = 0.2;
 
 /// Answers `q` against one loaded generation.
 pub fn ask_in(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result<Answer, AskError> {
@@ -1194,6 +1217,7 @@ mod tests {
             grams: Vec::new(),
             known: true,
             df: 1,
+            morphemes: Vec::new(),
         };
         let h = highlights(&text, &folded, &[t]);
         assert_eq!(h, [[0, 40_000]]);
@@ -1208,6 +1232,7 @@ mod tests {
             grams: text::bigrams(text).into_iter().map(|g| g.0).collect(),
             known: true,
             df: 1,
+            morphemes: Vec::new(),
         }
     }
 
@@ -1222,6 +1247,36 @@ mod tests {
         let c = cover(&term("互联网金融", &[]), "互联网的发展");
         assert!((c - 0.5 * 2.0 / 4.0).abs() < 1e-6, "{c}");
         assert_eq!(cover(&term("区块链", &["区块"]), "银行的数据"), 0.0);
+        // A meaningful character of a missed two-character word: a trace.
+        let beggar = QueryTerm {
+            morphemes: vec!['乞'],
+            ..term("乞丐", &[])
+        };
+        let c = cover(&beggar, "贵阳的乞讨者用二维码收钱");
+        assert!((c - MORPHEME_CREDIT / 2.0).abs() < 1e-6, "{c}");
+        assert_eq!(cover(&beggar, "银行的数据"), 0.0);
+    }
+
+    #[test]
+    fn only_the_meaningful_characters_of_a_two_character_word_are_morphemes() {
+        let (_t, e) = engine_with(PANEL, SIDECAR);
+        let loaded = e.snapshot();
+        let searcher = loaded.generation.reader.searcher();
+        let terms = query_terms(&loaded, &searcher, "乞丐的年龄分类").unwrap();
+        let of = |w: &str| {
+            terms
+                .iter()
+                .find(|t| t.text == w)
+                .map(|t| t.morphemes.clone())
+                .unwrap_or_else(|| panic!("{w} not among {terms:?}"))
+        };
+        assert_eq!(of("乞丐"), ['乞', '丐']);
+        assert_eq!(
+            of("年龄"),
+            ['龄'],
+            "年 is too common to mean anything alone"
+        );
+        assert_eq!(of("分类"), ['类']);
     }
 
     #[test]
