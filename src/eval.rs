@@ -500,23 +500,22 @@ mod floor {
         );
     }
 
+    /// Scores one archive set of `../shared/eval/rc` against its floor.
+    fn archive_floor(set: &str, hit1: f64, hit_k: f64, abstained: usize) {
+        let dir = shared("rc").join(set);
+        let report = score(&dir.join("transcripts"), &dir.join("questions.jsonl"));
+        assert_floor(&report, hit1, hit_k, abstained);
+    }
+
     /// The Traditional archive set (814 Wikipedia paragraphs).
     #[test]
     fn the_drcd_archive_set_stays_above_its_floor() {
-        let report = score(
-            &shared("rc/drcd/transcripts"),
-            &shared("rc/drcd/questions.jsonl"),
-        );
-        assert_floor(&report, 0.91, 0.93, 88);
+        archive_floor("drcd", 0.91, 0.93, 88);
     }
 
     /// The Simplified archive set (205 Wikipedia paragraphs).
     #[test]
     fn the_cmrc_archive_set_stays_above_its_floor() {
-        let report = score(
-            &shared("rc/cmrc/transcripts"),
-            &shared("rc/cmrc/questions.jsonl"),
-        );
-        assert_floor(&report, 0.96, 0.965, 93);
+        archive_floor("cmrc", 0.96, 0.965, 93);
     }
 }
