@@ -421,11 +421,18 @@ fn speaker_filter(loaded: &Loaded, speakers: &[String]) -> BooleanQuery {
     )
 }
 
-/// How much of `term` the folded passage holds: 1 when it holds the word;
-/// else partial credit, the better of (a) the share of the word's characters
-/// covered by its jieba parts that the passage holds (年轻人 → 年轻), and (b)
-/// half the share of its bigrams it holds. A near miss counts, a little.
+/// How much of `term` the folded passage holds: its [`word_cover`], or, for
+/// a word it misses, the trace its meaningful characters leave.
 fn cover(term: &QueryTerm, folded: &str) -> f32 {
+    word_cover(term, folded).max(morpheme_cover(term, folded))
+}
+
+/// How much of the word itself the folded passage holds: 1 when it holds
+/// the word; else partial credit, the better of (a) the share of the word's
+/// characters covered by its jieba parts that the passage holds (年轻人 →
+/// 年轻), and (b) half the share of its bigrams it holds. A near miss
+/// counts, a little.
+fn word_cover(term: &QueryTerm, folded: &str) -> f32 {
     if folded.is_empty() {
         return 0.0;
     }
@@ -456,15 +463,19 @@ fn cover(term: &QueryTerm, folded: &str) -> f32 {
             .count();
         by_grams = 0.5 * held as f32 / term.grams.len() as f32;
     }
-    // A word missed whose meaningful character stands in the passage
-    // (乞丐 and 乞討者, 分類 and 類別): a paraphrase's trace, worth little.
+    by_parts.max(by_grams)
+}
+
+/// A word missed whose meaningful character stands in the passage (乞丐
+/// and 乞討者, 分類 and 類別): a paraphrase's trace, worth little. It adds
+/// to coverage but never makes a quote hold the question by itself.
+fn morpheme_cover(term: &QueryTerm, folded: &str) -> f32 {
     let held = term
         .morphemes
         .iter()
         .filter(|&&c| folded.contains(c))
         .count();
-    let by_morphemes = MORPHEME_CREDIT * held as f32 / chars as f32;
-    by_parts.max(by_grams).max(by_morphemes)
+    MORPHEME_CREDIT * held as f32 / term.text.chars().count().max(1) as f32
 }
 
 /// Credit of a two-character word both of whose characters carry sense and
@@ -768,17 +779,22 @@ fn rank(
         let folded = fold(&quote);
         let (context, prompt) = (&p.context, &p.prompt_folded);
         let mut own = 0.0;
+        let mut holds = 0.0;
         let mut covered = 0.0;
         let framed: Vec<f32> = terms
             .iter()
             .map(|t| (CONTEXT_CREDIT * cover(t, context)).max(PROMPT_CREDIT * cover(t, prompt)))
             .collect();
         for (t, framed) in terms.iter().zip(&framed) {
-            let c_own = cover(t, &folded.text);
+            let c_word = word_cover(t, &folded.text);
+            let c_own = c_word.max(morpheme_cover(t, &folded.text));
+            holds += t.weight * c_word;
             own += t.weight * c_own;
             covered += t.weight * c_own.max(*framed);
         }
-        if own <= 0.0 {
+        // The quote itself must hold some of the question's words: a trace
+        // of one, with the rest in its context, is not an answer.
+        if holds <= 0.0 {
             continue;
         }
         // The window never covers more than the passage: a passage too weak
@@ -1065,6 +1081,27 @@ mod tests {
         // Asking what was asked finds the question itself.
         let asked = ask(&e, "主持問了什麼關於人才的問題?");
         assert_eq!(asked.hits[0].speaker.as_deref(), Some("主持"), "{asked:#?}");
+    }
+
+    #[test]
+    fn a_character_trace_with_the_words_in_the_context_is_no_answer() {
+        let text = "圓桌\n\n\
+            主持:大家好,今天談談服務。\n\n\
+            王芳:我們去年新建了客服中心,配備了兩百名坐席人員,覆蓋全國所有的分行網點,全天候提供電話和在線服務,效果非常明顯。\n\n\
+            現在每位客戶都有專人跟進,回訪也更及時。\n\n\
+            李明:我們更重視風控和合規。\n";
+        let (_t, e) = engine_with(text, SIDECAR);
+        let a = ask(&e, "客服中心");
+        assert!(
+            a.hits[0].text.starts_with("我們去年新建了客服中心"),
+            "{a:#?}"
+        );
+        // 客 of 客戶 is a trace of 客服, and the paragraph before names the
+        // 客服中心: still the quote holds none of the question's words.
+        assert!(
+            !a.hits.iter().any(|h| h.text.starts_with("現在每位客戶")),
+            "{a:#?}"
+        );
     }
 
     #[test]
