@@ -933,8 +933,6 @@ fn windows(folded: &str, n: usize) -> Vec<&str> {
         .collect()
 }
 
-/// A question naming only a speaker: their most substantial passages (or,
-/// asked about their opening or closing words, that turn in order).
 /// A speaker's passages when the question names nobody's topic: the turn a
 /// position points at, in the order it was said; the questions they asked,
 /// in the order asked, when that is what is asked (唐文問了什麼?); else the
