@@ -68,10 +68,9 @@ const MORPHEME_MAX_FREQ: usize = 20_000;
 /// Whether a folded Han character says something about a word it is part
 /// of, so a passage holding it shows a trace of a word it paraphrases.
 pub fn is_content_morpheme(analyzer: &Analyzer, c: char) -> bool {
-    let s = c.encode_utf8(&mut [0; 4]).to_owned();
     crate::text::is_cjk(c)
-        && !crate::text::is_stop_word(&s)
-        && analyzer.jieba().suggest_freq(&s) <= MORPHEME_MAX_FREQ
+        && !crate::text::is_stop_char(c)
+        && analyzer.jieba().suggest_freq(c.encode_utf8(&mut [0; 4])) <= MORPHEME_MAX_FREQ
 }
 
 #[cfg(test)]

@@ -229,10 +229,7 @@ pub fn answer_with_speakers(a: &Answer, offset: usize, speakers: &[String]) -> R
     if a.hits.is_empty() {
         // Every speaker the question was restricted to, not only the first.
         let who = if a.speakers.is_empty() {
-            a.speaker
-                .as_deref()
-                .map(|s| format!("（講者:{s}）"))
-                .unwrap_or_default()
+            String::new()
         } else {
             format!("（講者:{}）", a.speakers.join("、"))
         };

@@ -294,8 +294,7 @@ fn query_terms(
         // cut: two words glued (钱存 in 把钱存起来, 会受 in 人才会受青睐), or
         // a function word stuck to a name (史崇是). A longer guess with no
         // such edge is most likely a name (安提诺乌斯) and stays whole.
-        let is_function = |c: char| is_stop_word(c.encode_utf8(&mut [0; 4]));
-        let trimmed = word.trim_matches(is_function);
+        let trimmed = word.trim_matches(text::is_stop_char);
         if chars == 2 {
             words.extend(analyzer.cut_folded_dict(word));
         } else if trimmed.len() < word.len() && !trimmed.is_empty() {
@@ -470,6 +469,9 @@ fn word_cover(term: &QueryTerm, folded: &str) -> f32 {
 /// and 乞討者, 分類 and 類別): a paraphrase's trace, worth little. It adds
 /// to coverage but never makes a quote hold the question by itself.
 fn morpheme_cover(term: &QueryTerm, folded: &str) -> f32 {
+    if term.morphemes.is_empty() {
+        return 0.0;
+    }
     let held = term
         .morphemes
         .iter()
@@ -902,12 +904,11 @@ fn pair_overlap(pairs: &[String], held: impl Fn(&String) -> bool) -> f32 {
 /// Pairs of adjacent Han characters of the folded question (names already
 /// taken out), without those holding a question or function word.
 fn question_pairs(rest: &str) -> Vec<String> {
-    let function = |c: char| is_stop_word(c.encode_utf8(&mut [0; 4]));
     let mut pairs: Vec<String> = text::bigrams(rest)
         .into_iter()
         .map(|g| g.0)
         .filter(|g| g.chars().count() == 2 && g.chars().all(text::is_cjk))
-        .filter(|g| !g.chars().any(function) && !is_stop_word(g))
+        .filter(|g| !g.chars().any(text::is_stop_char) && !is_stop_word(g))
         .collect();
     pairs.sort();
     pairs.dedup();

@@ -392,6 +392,11 @@ pub fn is_stop_word(folded_word: &str) -> bool {
         || is_interrogative(folded_word)
 }
 
+/// Whether a folded character is a function word on its own (的, 是, 了).
+pub fn is_stop_char(c: char) -> bool {
+    is_stop_word(c.encode_utf8(&mut [0; 4]))
+}
+
 /// Question words jieba keeps whole with what they ask for: 哪一年, 哪个,
 /// 哪位, 几月, 几岁, 何时, 何种, 多久. They say what kind of answer is
 /// wanted (a year, a person), never what the answer is about.
