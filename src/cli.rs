@@ -87,6 +87,11 @@ pub enum Command {
         /// Print the whole report as JSON.
         #[arg(long)]
         json: bool,
+        /// Also write every candidate's evidence, judged right or wrong, one
+        /// JSON object a line, to this file (what `tools/fit_policy.py` fits
+        /// the answer policy on).
+        #[arg(long, value_name = "OUT")]
+        features: Option<PathBuf>,
     },
 }
 
@@ -200,6 +205,21 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             if report.transcripts.len() > 50 {
                 text.push_str(&format!("  … and {} more\n", report.transcripts.len() - 50));
             }
+            // The vectors of the new generation, however many passages
+            // are new: this is the command that embeds a big archive.
+            let mut opts = settings.engine_options();
+            opts.semantic.foreground_passages = usize::MAX;
+            let started = std::time::Instant::now();
+            let engine = crate::Engine::open(opts, &progress_printer())?.engine;
+            let status = engine.semantic_status();
+            if matches!(status, crate::semantic::Status::Ready { .. }) {
+                text.push_str(&format!(
+                    "{status}, vectors ready in {:.2} s\n",
+                    started.elapsed().as_secs_f64()
+                ));
+            } else {
+                text.push_str(&format!("{status}\n"));
+            }
             print_text(&text)
         }
         Command::Web => serve::pages(settings),
@@ -208,9 +228,19 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             // A session, not a one-shot: started by the wiring like the bot.
             serve::console(settings)
         }
-        Command::Eval { file, json } => {
+        Command::Eval {
+            file,
+            json,
+            features,
+        } => {
             let cases = crate::eval::load(&file).map_err(|e| Failure::user(e.to_string()))?;
             let engine = open_engine(settings)?;
+            if let Some(out) = features {
+                let rows = crate::eval::features(&engine, &cases)?;
+                std::fs::write(&out, rows).map_err(|e| {
+                    Failure::user(format!("cannot write {}: {e}", out.display()))
+                })?;
+            }
             let report = crate::eval::run(&engine, &cases)?;
             if json {
                 print_json(&report)

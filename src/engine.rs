@@ -11,6 +11,7 @@
 //! fails is taken back out, so a refused upload changes nothing.
 
 use crate::index::{self, BuildReport, DataDir, Freshness, Generation, IndexError, Progress};
+use crate::semantic::{vectors::Vectors, Semantic, SemanticOptions, Status};
 use crate::speakers::SpeakerDirectory;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -32,6 +33,11 @@ pub struct EngineOptions {
     /// Longest wait for another process's build: `/reindex`, and opening
     /// with no index at all. A stale index is served at once instead.
     pub lock_wait: Duration,
+    /// The embedding model and where vectors are kept.
+    pub semantic: SemanticOptions,
+    /// Embed new generations in the [`Watcher`]'s thread (serving
+    /// processes) instead of before answering (one-shot commands).
+    pub semantic_in_background: bool,
 }
 
 impl EngineOptions {
@@ -45,6 +51,8 @@ impl EngineOptions {
             min_coverage: 0.5,
             candidates: 32,
             lock_wait: index::DEFAULT_LOCK_WAIT,
+            semantic: SemanticOptions::off(),
+            semantic_in_background: false,
         }
     }
 }
@@ -53,15 +61,52 @@ impl EngineOptions {
 pub struct Loaded {
     pub generation: Generation,
     pub speakers: SpeakerDirectory,
+    pub semantic: Arc<Semantic>,
+    /// The passages' vectors, once they are there.
+    vectors: RwLock<Option<Arc<Vectors>>>,
 }
 
 impl Loaded {
-    fn new(generation: Generation) -> Self {
+    fn new(generation: Generation, semantic: Arc<Semantic>) -> Self {
         let speakers = SpeakerDirectory::new(&generation.catalog);
+        let vectors = if semantic.opts.enabled {
+            crate::semantic::read_matching(
+                &generation.dir.join(crate::semantic::vectors::FILE),
+                generation.manifest.passages,
+            )
+            .map(Arc::new)
+        } else {
+            None
+        };
         Loaded {
             generation,
             speakers,
+            semantic,
+            vectors: RwLock::new(vectors),
         }
+    }
+
+    /// The passages' vectors, when the semantic part is ready.
+    pub fn vectors(&self) -> Option<Arc<Vectors>> {
+        self.vectors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The question as a vector, when passages can be compared with it.
+    pub fn query_vector(&self, question: &str) -> Option<Vec<f32>> {
+        self.vectors()?;
+        let model = self.semantic.model().ok()?;
+        Some(model.embed_query(question))
+    }
+
+    /// What the semantic part of this generation is doing.
+    pub fn semantic_status(&self) -> Status {
+        self.semantic.status(
+            self.vectors().as_deref(),
+            self.generation.manifest.passages,
+        )
     }
 }
 
@@ -98,6 +143,7 @@ pub enum NotRefreshed {
 pub struct Engine {
     opts: EngineOptions,
     data: DataDir,
+    semantic: Arc<Semantic>,
     loaded: RwLock<Arc<Loaded>>,
     /// One rebuild (or refresh) at a time within this process.
     building: Mutex<()>,
@@ -173,13 +219,19 @@ impl Engine {
                 message: "no current generation".into(),
             })?,
         };
+        let semantic = Arc::new(Semantic::new(opts.semantic.clone()));
+        let engine = Engine {
+            loaded: RwLock::new(Arc::new(Loaded::new(generation, semantic.clone()))),
+            semantic,
+            opts,
+            data,
+            building: Mutex::new(()),
+        };
+        if !engine.opts.semantic_in_background {
+            engine.complete_semantic(engine.opts.semantic.foreground_passages, progress)?;
+        }
         Ok(Opened {
-            engine: Engine {
-                opts,
-                data,
-                loaded: RwLock::new(Arc::new(Loaded::new(generation))),
-                building: Mutex::new(()),
-            },
+            engine,
             built,
             not_refreshed,
         })
@@ -249,6 +301,9 @@ impl Engine {
                 if let Err(e) = engine.refresh() {
                     tracing::warn!(error = %e, "could not open the new generation; keeping the old");
                 }
+                if let Err(e) = engine.complete_semantic(usize::MAX, &|_| {}) {
+                    tracing::warn!(error = %e, "could not embed the passages; answering by words");
+                }
             })?;
         Ok(Watcher {
             stop: Some(stop),
@@ -257,8 +312,46 @@ impl Engine {
     }
 
     fn swap(&self, g: Generation) {
-        let loaded = Arc::new(Loaded::new(g));
+        let loaded = Arc::new(Loaded::new(g, self.semantic.clone()));
         *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = loaded;
+    }
+
+    /// What the semantic part of the served generation is doing.
+    pub fn semantic_status(&self) -> Status {
+        self.snapshot().semantic_status()
+    }
+
+    /// Gives the served generation its vectors when it has none: read from
+    /// its directory, else embedded, when at most `allow` passages are new
+    /// (see [`Semantic::complete`]). Questions meanwhile answer by words.
+    pub fn complete_semantic(
+        &self,
+        allow: usize,
+        progress: &dyn Fn(Progress),
+    ) -> Result<(), IndexError> {
+        if !self.opts.semantic.enabled {
+            return Ok(());
+        }
+        let loaded = self.snapshot();
+        if loaded.vectors().is_some() {
+            return Ok(());
+        }
+        let done = self
+            .semantic
+            .complete(&loaded.generation, allow, &|done, of| {
+                progress(Progress::Embedded { passages: done, of })
+            })?;
+        match done {
+            Some(v) => {
+                *loaded.vectors.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(v));
+            }
+            None if allow < usize::MAX && self.semantic.model().is_ok() => tracing::warn!(
+                "{}; run `forumbot index` to embed them now",
+                loaded.semantic_status()
+            ),
+            None => {}
+        }
+        Ok(())
     }
 
     /// Rebuilds from the transcripts directory and swaps the new index in.
@@ -283,6 +376,9 @@ impl Engine {
             progress,
         )?;
         self.swap(generation);
+        if !self.opts.semantic_in_background {
+            self.complete_semantic(self.opts.semantic.foreground_passages, progress)?;
+        }
         Ok(report)
     }
 

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument};
 
 const CURRENT: &str = "CURRENT";
 const CATALOG: &str = "catalog.json";
@@ -148,6 +148,9 @@ pub struct Fields {
     pub prompt_text: Field,
     /// Stored: the lead-in or the substance quoted with this passage.
     pub partner: Field,
+    /// Fast: the passage's place in the generation, 0.., the row of its
+    /// vector in `vectors.bin`.
+    pub ord: Field,
 }
 
 pub fn schema() -> (Schema, Fields) {
@@ -182,6 +185,7 @@ pub fn schema() -> (Schema, Fields) {
         prompt_speaker: b.add_text_field("prompt_speaker", STORED),
         prompt_text: b.add_text_field("prompt_text", STORED),
         partner: b.add_text_field("partner", STORED),
+        ord: b.add_u64_field("ord", FAST),
     };
     (b.build(), fields)
 }
@@ -196,6 +200,8 @@ pub struct Generation {
     pub catalog: Catalog,
     pub manifest: Manifest,
     pub analyzer: Arc<Analyzer>,
+    /// Passage `ord` → its document (for the vectors' rows).
+    pub ords: Vec<DocAddress>,
 }
 
 impl std::fmt::Debug for Generation {
@@ -456,6 +462,7 @@ fn open_generation(
         .reload_policy(ReloadPolicy::Manual)
         .try_into()?;
     let (_, fields) = schema();
+    let ords = ord_table(&reader.searcher(), manifest.passages, &dir)?;
     Ok(Generation {
         name,
         dir,
@@ -465,7 +472,40 @@ fn open_generation(
         catalog,
         manifest,
         analyzer,
+        ords,
     })
+}
+
+/// Where each passage `ord` lives; every ord below `passages` once.
+fn ord_table(
+    searcher: &tantivy::Searcher,
+    passages: usize,
+    dir: &Path,
+) -> Result<Vec<DocAddress>, IndexError> {
+    let corrupt = |message: String| IndexError::Corrupt {
+        path: dir.to_owned(),
+        message,
+    };
+    let mut ords: Vec<Option<DocAddress>> = vec![None; passages];
+    for (seg, reader) in searcher.segment_readers().iter().enumerate() {
+        let column = reader.fast_fields().u64("ord")?;
+        for doc in 0..reader.max_doc() {
+            if reader.is_deleted(doc) {
+                continue;
+            }
+            let ord = column
+                .first(doc)
+                .ok_or_else(|| corrupt(format!("passage {doc} has no ord")))?;
+            let slot = ords
+                .get_mut(ord as usize)
+                .ok_or_else(|| corrupt(format!("ord {ord} past {passages} passages")))?;
+            *slot = Some(DocAddress::new(seg as u32, doc));
+        }
+    }
+    ords.into_iter()
+        .enumerate()
+        .map(|(i, a)| a.ok_or_else(|| corrupt(format!("no passage has ord {i}"))))
+        .collect()
 }
 
 /// What a build did, for people.
@@ -491,6 +531,9 @@ pub enum Progress {
     Parsed { transcripts: usize },
     Indexed { passages: usize, of: usize },
     Committing,
+    /// Passages given their vectors so far (new ones only; reused ones are
+    /// not counted).
+    Embedded { passages: usize, of: usize },
 }
 
 /// Loads and validates every transcript of the data directory. All refusals
@@ -866,6 +909,7 @@ fn write_generation(
         doc.add_u64(f.turn, p.turn as u64);
         doc.add_u64(f.paragraph, p.paragraph as u64);
         doc.add_u64(f.seq, seq);
+        doc.add_u64(f.ord, i as u64);
         if let Some(s) = &p.speaker {
             doc.add_text(f.speaker, s);
         }

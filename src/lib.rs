@@ -34,6 +34,7 @@ pub mod lexicon;
 pub mod links;
 pub mod reply;
 pub mod search;
+pub mod semantic;
 pub mod serve;
 pub mod settings;
 pub mod speakers;

@@ -54,6 +54,7 @@ pub fn progress_printer() -> impl Fn(Progress) {
             Progress::Parsed { transcripts } => format!("parsed {transcripts} transcript(s)"),
             Progress::Indexed { passages, of } => format!("indexing passages {passages}/{of}"),
             Progress::Committing => "writing the index".to_owned(),
+            Progress::Embedded { passages, of } => format!("embedding passages {passages}/{of}"),
         };
         eprintln!("forumbot: {line}");
     }
@@ -61,7 +62,11 @@ pub fn progress_printer() -> impl Fn(Progress) {
 
 /// Opens the engine, building the index when needed, and reports that.
 pub fn open_engine(settings: &Settings) -> Result<Engine, Failure> {
-    let opened = Engine::open(settings.engine_options(), &progress_printer())?;
+    open_engine_with(settings.engine_options())
+}
+
+fn open_engine_with(opts: crate::engine::EngineOptions) -> Result<Engine, Failure> {
+    let opened = Engine::open(opts, &progress_printer())?;
     if let Some(b) = &opened.built {
         eprintln!(
             "forumbot: indexed {} transcript(s), {} passages in {:.2} s",
@@ -81,7 +86,11 @@ pub fn open_engine(settings: &Settings) -> Result<Engine, Failure> {
 /// serves; one-shot commands open it without one. Keep the watcher alive
 /// as long as the engine serves: dropping it stops the thread.
 fn serving_engine(settings: &Settings) -> Result<(Arc<Engine>, Watcher), Failure> {
-    let engine = Arc::new(open_engine(settings)?);
+    // Vectors of a new generation are computed in the watcher's thread:
+    // questions are answered by words meanwhile, never kept waiting.
+    let mut opts = settings.engine_options();
+    opts.semantic_in_background = true;
+    let engine = Arc::new(open_engine_with(opts)?);
     let watcher = engine.watch(REFRESH_INTERVAL).map_err(|e| {
         Failure::Internal(anyhow::Error::new(e).context("starting the index watcher"))
     })?;

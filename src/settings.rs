@@ -29,6 +29,7 @@ pub struct Settings {
     pub data: DataSettings,
     pub index: IndexSettings,
     pub search: SearchSettings,
+    pub semantic: SemanticSettings,
     pub web: WebSettings,
     pub discord: DiscordSettings,
     pub log: LogSettings,
@@ -55,6 +56,17 @@ pub struct SearchSettings {
     pub max_question_chars: usize,
     pub min_coverage: f32,
     pub candidates: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SemanticSettings {
+    pub enabled: bool,
+    pub model_dir: String,
+    pub fetch: bool,
+    pub cache_file: String,
+    pub max_tokens: usize,
+    pub foreground_passages: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -286,6 +298,23 @@ impl Settings {
             min_coverage: self.search.min_coverage,
             candidates: self.search.candidates,
             lock_wait: std::time::Duration::from_secs(self.index.lock_wait_seconds),
+            semantic: self.semantic_options(),
+            semantic_in_background: false,
+        }
+    }
+
+    /// The `[semantic]` settings, with empty paths made concrete: the model
+    /// in `{data.dir}/models`, no shared cache.
+    pub fn semantic_options(&self) -> crate::semantic::SemanticOptions {
+        let s = &self.semantic;
+        let path = |p: &str| (!p.trim().is_empty()).then(|| std::path::PathBuf::from(p.trim()));
+        crate::semantic::SemanticOptions {
+            enabled: s.enabled,
+            model_dir: path(&s.model_dir).unwrap_or_else(|| self.data.dir.join("models")),
+            fetch: s.fetch,
+            cache_file: path(&s.cache_file),
+            max_tokens: s.max_tokens.clamp(16, 510),
+            foreground_passages: s.foreground_passages,
         }
     }
 }

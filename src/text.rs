@@ -25,7 +25,7 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Bump when folding, segmentation, stop words or what is worked out at
 /// index time (prompts, lead-ins, context) change.
-pub const ANALYZER_VERSION: u32 = 7;
+pub const ANALYZER_VERSION: u32 = 8;
 
 /// Name the word tokenizer is registered under in tantivy.
 pub const WORD_TOKENIZER: &str = "forumbot_words";
