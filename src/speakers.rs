@@ -90,17 +90,57 @@ pub struct SpeakerDirectory {
     /// Folded names, aliases and pinyin → speakers (exact look-ups).
     exact: HashMap<String, Vec<usize>>,
     pinyin: HashMap<String, Vec<usize>>,
+    /// Each speaker's roles, folded (for affiliations: 光大那位).
+    roles: Vec<String>,
 }
 
 /// How many ASCII words a pinyin name may be written in (`Chen Hui Ling`).
 const MAX_PINYIN_WORDS: usize = 4;
 
+/// Titles said after a surname (唐老師, 周女士, 郭行長), folded: a surname
+/// with one of them names the one speaker of that surname.
+const TITLES: &[&str] = &[
+    "老师", "先生", "女士", "小姐", "总", "总监", "总经理", "经理", "行长", "博士", "教授", "主任",
+    "董事长", "院长", "部长", "处长", "局长", "老板", "律师", "医生", "同学", "老",
+];
+
+/// What a moderator is called without their name, folded.
+const MODERATOR_WORDS: &[&str] = &["主持人", "moderator", "host"];
+
+/// Words after an affiliation that make it a reference to a person
+/// (光大那位, 京东云的嘉宾), folded.
+const PERSON_AFTER: &[&str] = &[
+    "那位", "的那位", "这位", "的这位", "的嘉宾", "那个嘉宾", "的代表", "的老师", "的专家",
+];
+
+/// Compound surnames, folded (欧阳娜娜 is 欧阳, not 欧).
+const COMPOUND_SURNAMES: &[&str] = &[
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "司徒", "夏侯",
+];
+
+/// The surname of a folded Chinese name of 2 to 4 characters.
+fn surname(folded: &str) -> Option<String> {
+    let chars: Vec<char> = folded.chars().collect();
+    if !(2..=4).contains(&chars.len()) || !chars.iter().all(|&c| text::is_cjk(c)) {
+        return None;
+    }
+    let two: String = chars[..2].iter().collect();
+    if chars.len() >= 3 && COMPOUND_SURNAMES.contains(&two.as_str()) {
+        return Some(two);
+    }
+    Some(chars[0].to_string())
+}
+
 impl SpeakerDirectory {
     pub fn new(catalog: &Catalog) -> Self {
         let mut by_name: BTreeMap<String, SpeakerEntry> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
+        let mut moderator_names: std::collections::HashSet<String> = Default::default();
         for t in &catalog.transcripts {
             for s in &t.speakers {
+                if s.moderator {
+                    moderator_names.insert(s.name.clone());
+                }
                 let e = by_name.entry(s.name.clone()).or_insert_with(|| {
                     order.push(s.name.clone());
                     SpeakerEntry {
@@ -139,6 +179,14 @@ impl SpeakerDirectory {
             .into_iter()
             .filter_map(|n| by_name.remove(&n))
             .collect();
+        let moderator: Vec<bool> = entries
+            .iter()
+            .map(|e| moderator_names.contains(&e.name))
+            .collect();
+        let roles: Vec<String> = entries
+            .iter()
+            .map(|e| fold_str(&e.roles.join(" ")))
+            .collect();
 
         let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
         let mut pinyin: HashMap<String, Vec<usize>> = HashMap::new();
@@ -149,6 +197,40 @@ impl SpeakerDirectory {
                 v.push(i);
             }
         };
+        // Names as people say them: surname + title for the one speaker of
+        // that surname (a surname shared by two speakers names neither),
+        // and "the moderator" for the one moderator. Written aliases and
+        // names win over these.
+        let mut by_surname: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            if let Some(s) = surname(&fold_str(&e.name)) {
+                by_surname.entry(s).or_default().push(i);
+            }
+        }
+        let moderators: Vec<usize> = (0..entries.len()).filter(|&i| moderator[i]).collect();
+        let mut said: Vec<(String, usize)> = Vec::new();
+        for (s, ids) in &by_surname {
+            if let [i] = ids[..] {
+                said.extend(TITLES.iter().map(|t| (format!("{s}{t}"), i)));
+            }
+        }
+        if let [i] = moderators[..] {
+            said.extend(MODERATOR_WORDS.iter().map(|w| (w.to_string(), i)));
+        }
+        let written: std::collections::HashSet<String> = entries
+            .iter()
+            .flat_map(|e| std::iter::once(&e.name).chain(e.aliases.iter()))
+            .map(|n| fold_str(n).split_whitespace().collect::<String>())
+            .collect();
+        said.retain(|(n, _)| !written.contains(n));
+        for (n, i) in said {
+            add(&mut exact, n.clone(), i);
+            if n.chars().any(text::is_cjk) {
+                han_patterns.entry(n).or_default().push(i);
+            } else {
+                add(&mut pinyin, n, i);
+            }
+        }
         for (i, e) in entries.iter().enumerate() {
             for n in std::iter::once(&e.name).chain(e.aliases.iter()) {
                 let folded = fold_str(n).split_whitespace().collect::<String>();
@@ -188,6 +270,7 @@ impl SpeakerDirectory {
             han_targets,
             exact,
             pinyin,
+            roles,
         }
     }
 
@@ -230,6 +313,7 @@ impl SpeakerDirectory {
                 );
             }
         }
+        self.find_affiliations(folded, &mut m);
         // ASCII words with their byte ranges.
         let words: Vec<Range<usize>> = ascii_words(folded);
         let mut i = 0;
@@ -249,6 +333,37 @@ impl SpeakerDirectory {
             }
         }
         m
+    }
+
+    /// A person referred to by affiliation (光大那位, 京东云的嘉宾): the
+    /// longest run of two or more Han characters just before a word that
+    /// makes it a person, found in exactly one speaker's role.
+    fn find_affiliations(&self, folded: &str, m: &mut Mentions) {
+        for after in PERSON_AFTER {
+            for (at, _) in folded.match_indices(after) {
+                let before: Vec<(usize, char)> = folded[..at]
+                    .char_indices()
+                    .rev()
+                    .take_while(|(_, c)| text::is_cjk(*c))
+                    .take(8)
+                    .collect();
+                // Longest first: 京东云 before 东云.
+                for n in (2..=before.len()).rev() {
+                    let start = before[n - 1].0;
+                    let org = &folded[start..at];
+                    let fits: Vec<usize> = (0..self.roles.len())
+                        .filter(|&i| self.roles[i].contains(org))
+                        .collect();
+                    if let [i] = fits[..] {
+                        if !m.speakers.contains(&i) {
+                            m.speakers.push(i);
+                        }
+                        m.spans.push(start..at + after.len());
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     /// Speakers whose name, alias or pinyin starts with or contains what was
@@ -313,6 +428,12 @@ mod tests {
     use crate::transcript::{self, Meta};
 
     pub(crate) fn bundled_directory() -> SpeakerDirectory {
+        SpeakerDirectory::new(&Catalog {
+            transcripts: vec![bundled_directory_info()],
+        })
+    }
+
+    fn bundled_directory_info() -> TranscriptInfo {
         let t = transcript::parse(
             std::path::Path::new("b.txt"),
             "b",
@@ -331,9 +452,7 @@ mod tests {
             chars_per_speaker: vec![],
             passages: 0,
         };
-        SpeakerDirectory::new(&Catalog {
-            transcripts: vec![info],
-        })
+        info
     }
 
     fn found(d: &SpeakerDirectory, q: &str) -> Vec<String> {
@@ -342,6 +461,60 @@ mod tests {
             .into_iter()
             .map(|i| d.entries[i].name.clone())
             .collect()
+    }
+
+    /// A directory of hand-made speakers (name, role, moderator).
+    fn directory_of(speakers: &[(&str, &str, bool)]) -> SpeakerDirectory {
+        let speakers = speakers
+            .iter()
+            .map(|(name, role, moderator)| crate::transcript::Speaker {
+                name: (*name).into(),
+                role: Some((*role).into()),
+                aliases: Vec::new(),
+                pinyin: Vec::new(),
+                moderator: *moderator,
+            })
+            .collect();
+        let mut info = bundled_directory_info();
+        info.speakers = speakers;
+        SpeakerDirectory::new(&Catalog {
+            transcripts: vec![info],
+        })
+    }
+
+    #[test]
+    fn a_surname_with_a_title_names_the_one_speaker_of_that_surname() {
+        let d = directory_of(&[
+            ("王芳", "主持人", true),
+            ("李明", "招商銀行行長", false),
+            ("李娜", "平安保險副總裁", false),
+            ("歐陽娜娜", "京東雲總監", false),
+        ]);
+        assert_eq!(found(&d, "王老師怎麼看人才?"), ["王芳"]);
+        assert_eq!(found(&d, "欧阳女士说了什么"), ["歐陽娜娜"]);
+        // Two speakers named 李: 李總 names neither.
+        assert!(found(&d, "李總怎麼看人才?").is_empty());
+        // The one moderator, without a name, in either language.
+        assert_eq!(found(&d, "主持人問了什麼?"), ["王芳"]);
+        assert_eq!(found(&d, "what did the moderator ask"), ["王芳"]);
+    }
+
+    #[test]
+    fn an_affiliation_names_a_speaker_only_when_it_refers_to_a_person_and_fits_one_role() {
+        let d = directory_of(&[
+            ("王芳", "主持人", true),
+            ("李明", "招商銀行零售部總經理", false),
+            ("張偉", "平安銀行科技部總經理", false),
+            ("歐陽娜娜", "京東雲市場部總監", false),
+        ]);
+        assert_eq!(found(&d, "招商那位怎麼說"), ["李明"]);
+        assert_eq!(found(&d, "那位京東雲的嘉賓講了什麼"), ["歐陽娜娜"]);
+        // 銀行 fits two roles; 京東雲 alone is a topic, not a person.
+        assert!(found(&d, "銀行那位怎麼說").is_empty());
+        assert!(found(&d, "京東雲的方案多少錢").is_empty());
+        // The reference is taken out of the question's words.
+        let m = d.find_in(&fold_str("招商那位怎麼說"));
+        assert_eq!(m.spans, [0..fold_str("招商那位").len()]);
     }
 
     #[test]
