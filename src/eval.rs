@@ -436,7 +436,6 @@ mod tests {
 #[cfg(test)]
 mod floor {
     use super::*;
-    use crate::engine::EngineOptions;
     use std::path::{Path, PathBuf};
 
     /// The shared evaluation sets, beside the checkout as in CI.
@@ -452,16 +451,8 @@ mod floor {
         let cases = load(questions).unwrap_or_else(|e| {
             panic!("the evaluation sets must be beside the checkout (../shared/eval): {e}")
         });
-        let tmp = tempfile::tempdir().unwrap();
-        let copy = tmp.path().join("transcripts");
-        std::fs::create_dir_all(&copy).unwrap();
-        for entry in std::fs::read_dir(transcripts).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
-        }
-        let engine = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
-            .unwrap()
-            .engine;
+        let tmp = crate::test_support::archive_copy(transcripts);
+        let engine = crate::test_support::open(tmp.path());
         run(&engine, &cases).unwrap()
     }
 
