@@ -7,22 +7,14 @@ use crate::support;
 
 use forumbot::error::{Classify, Kind};
 use forumbot::transcript;
-use forumbot::{Engine, EngineOptions, Question};
+use forumbot::{Engine, Question};
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::OnceLock;
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
-    &ENGINE
-        .get_or_init(|| {
-            let tmp = support::bundled_data();
-            let engine = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
-                .unwrap()
-                .engine;
-            (tmp, engine)
-        })
-        .1
+    &ENGINE.get_or_init(support::bundled_engine).1
 }
 
 /// Text shaped like transcripts: names, both colons, CJK, newlines, noise.
