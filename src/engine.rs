@@ -471,13 +471,7 @@ mod tests {
     const SECOND: &str = "加場\n\n丙:區塊鏈改變結算。\n\n丁:同意。\n\n丙:謝謝。\n\n丁:好。\n";
 
     fn engine() -> (tempfile::TempDir, Engine) {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(tmp.path().join("transcripts")).unwrap();
-        std::fs::write(tmp.path().join("transcripts/a.txt"), FIRST).unwrap();
-        let e = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
-            .unwrap()
-            .engine;
-        (tmp, e)
+        crate::test_support::engine(&[("a.txt", FIRST)])
     }
 
     /// What another process's `forumbot index` does: a new transcript and a

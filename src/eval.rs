@@ -518,13 +518,7 @@ mod floor {
     /// [`crate::semantic::testing`]).
     fn score(transcripts: &Path, questions: &Path) -> Option<Report> {
         let cases = load(questions).unwrap();
-        let tmp = tempfile::tempdir().unwrap();
-        let copy = tmp.path().join("transcripts");
-        std::fs::create_dir_all(&copy).unwrap();
-        for entry in std::fs::read_dir(transcripts).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
-        }
+        let tmp = crate::test_support::archive_copy(transcripts);
         let cache = tmp.path().join("vectors-cache.bin");
         let _ = std::fs::copy(sets("vectors.bin"), &cache);
         let mut opts = EngineOptions::new(tmp.path());

@@ -1101,15 +1101,7 @@ impl Generation {
 mod tests {
     use super::*;
 
-    fn data_with(files: &[(&str, &str)]) -> (tempfile::TempDir, DataDir) {
-        let tmp = tempfile::tempdir().unwrap();
-        let data = DataDir::new(tmp.path());
-        std::fs::create_dir_all(data.transcripts()).unwrap();
-        for (name, text) in files {
-            std::fs::write(data.transcripts().join(name), text).unwrap();
-        }
-        (tmp, data)
-    }
+    use crate::test_support::data_with;
 
     const SMALL: &str =
         "小論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:不客氣。\n";

@@ -192,20 +192,13 @@ fn slug(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::EngineOptions;
     use crate::error::{Classify, Kind};
     use crate::search::Question;
 
     const BASE: &str = "論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:不客氣。\n";
 
     fn engine() -> (tempfile::TempDir, Engine) {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(tmp.path().join("transcripts")).unwrap();
-        std::fs::write(tmp.path().join("transcripts/a.txt"), BASE).unwrap();
-        let e = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
-            .unwrap()
-            .engine;
-        (tmp, e)
+        crate::test_support::engine(&[("a.txt", BASE)])
     }
 
     fn files(tmp: &tempfile::TempDir) -> usize {

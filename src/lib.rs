@@ -43,5 +43,8 @@ pub mod text;
 pub mod transcript;
 pub mod web;
 
+#[cfg(test)]
+pub(crate) mod test_support;
+
 pub use engine::{Engine, EngineOptions};
 pub use search::{Answer, Hit, Question};

@@ -433,20 +433,12 @@ async fn transcript_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::EngineOptions;
 
     const SMALL: &str =
         "小論壇\n\n甲:我們談談營銷。\n\n乙:數據很重要。\n\n甲:謝謝。\n\n乙:不客氣。\n";
 
     fn app(files: &[(&str, &str)], cache_bytes: usize) -> (tempfile::TempDir, Arc<App>) {
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(tmp.path().join("transcripts")).unwrap();
-        for (name, text) in files {
-            std::fs::write(tmp.path().join("transcripts").join(name), text).unwrap();
-        }
-        let engine = Engine::open(EngineOptions::new(tmp.path()), &|_| {})
-            .unwrap()
-            .engine;
+        let (tmp, engine) = crate::test_support::engine(files);
         let app = Arc::new(App {
             engine: Arc::new(engine),
             pages: PageCache::new(cache_bytes),

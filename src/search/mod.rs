@@ -469,13 +469,7 @@ mod tests {
 
     /// An engine over one hand-made transcript with a moderator.
     fn engine_with(text: &str, sidecar: &str) -> (tempfile::TempDir, Engine) {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("transcripts");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("panel.txt"), text).unwrap();
-        std::fs::write(dir.join("panel.toml"), sidecar).unwrap();
-        let opened = Engine::open(EngineOptions::new(tmp.path()), &|_| {}).unwrap();
-        (tmp, opened.engine)
+        crate::test_support::engine(&[("panel.txt", text), ("panel.toml", sidecar)])
     }
 
     const PANEL: &str = "圓桌\n\n\

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 const BUNDLED_ID: &str = "000_075a307d861b3240";
 
+use crate::support::archive as data_with;
 use crate::support::bundled_data as data_copy;
-use crate::support::{forumbot, forumbot_within, BIN};
+use crate::support::{self, forumbot, forumbot_within, BIN};
 
 fn ask_json(data: &Path, extra: &[&str], question: &str) -> Value {
     let mut args = vec!["ask", "--json"];
@@ -623,12 +624,7 @@ fn sigterm_stops_the_page_server_despite_half_open_connections() {
     use std::io::{Read, Write};
     let data = data_copy();
     assert!(forumbot(data.path(), &["index"]).status.success());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = format!("127.0.0.1:{}", support::free_port());
     let mut server = Command::new(BIN)
         .arg("--data")
         .arg(data.path())
@@ -685,17 +681,6 @@ fn sigterm_stops_the_page_server_despite_half_open_connections() {
     };
     assert!(status.success(), "{status:?}");
     drop(half_open);
-}
-
-/// A data directory holding only the given files under `transcripts/`.
-fn data_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let t = dir.path().join("transcripts");
-    std::fs::create_dir_all(&t).unwrap();
-    for (name, bytes) in files {
-        std::fs::write(t.join(name), bytes).unwrap();
-    }
-    dir
 }
 
 #[test]

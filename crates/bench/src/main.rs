@@ -12,6 +12,7 @@ use forumbot::settings::Settings;
 use forumbot_bench::{gen, run, SOURCE};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,7 +33,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
-    /// Write a reproducible corpus of N generated transcripts to DIR/transcripts.
+    /// Write a reproducible corpus of N generated transcripts to DIR/transcripts,
+    /// and say how long that took (the generator's benchmark).
     Gen {
         #[arg(long, default_value_t = 100)]
         transcripts: usize,
@@ -135,14 +137,17 @@ fn execute(cmd: BenchCommand, settings: &Settings) -> Result<(), Error> {
             seed,
             out,
         } => {
+            let started = Instant::now();
             let report = gen::generate(SOURCE, &gen::GenOptions { transcripts, seed }, &out)
                 .map_err(anyhow::Error::from)?;
+            let secs = started.elapsed().as_secs_f64();
+            let mb = report.bytes as f64 / 1e6;
             println!(
-                "wrote {} transcripts, {} turns, {:.1} MB to {}",
+                "wrote {} transcripts, {} turns, {mb:.1} MB to {} in {secs:.2} s ({:.1} MB/s)",
                 report.transcripts,
                 report.turns,
-                report.bytes as f64 / 1e6,
-                out.join("transcripts").display()
+                out.join("transcripts").display(),
+                mb / secs.max(1e-9)
             );
             Ok(())
         }
