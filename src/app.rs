@@ -144,6 +144,7 @@ pub fn transcripts(engine: &Engine) -> Reply {
     reply::transcripts(
         &loaded.generation.catalog.transcripts,
         &engine.options().public_url,
+        &loaded.semantic_status().to_string(),
     )
 }
 

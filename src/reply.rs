@@ -433,7 +433,12 @@ pub fn summary(s: &SpeakerSummary) -> Reply {
 }
 
 /// Renders the list of indexed transcripts with links to their pages.
-pub fn transcripts(list: &[TranscriptInfo], public_url: &str) -> Reply {
+/// Room for the transcript list's footer (a failure's reason can be long).
+const FOOTER_NOTE: usize = 300;
+
+/// What is indexed; `search` says how questions are searched (by meaning
+/// and words, or by words only and why), in the footer.
+pub fn transcripts(list: &[TranscriptInfo], public_url: &str, search: &str) -> Reply {
     let fields: Vec<Field> = list
         .iter()
         .take(limits::FIELDS)
@@ -472,7 +477,14 @@ pub fn transcripts(list: &[TranscriptInfo], public_url: &str) -> Reply {
         embeds: vec![Embed {
             title: Some(format!("已收錄 {} 份逐字稿 · Transcripts", list.len())),
             fields,
-            footer: (more > 0).then(|| format!("還有 {more} 份未列出")),
+            footer: Some(truncate(
+                &if more > 0 {
+                    format!("還有 {more} 份未列出 · {search}")
+                } else {
+                    search.to_owned()
+                },
+                FOOTER_NOTE,
+            )),
             color: Some(COLOR_ANSWER),
             ..Embed::default()
         }],

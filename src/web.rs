@@ -334,6 +334,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
         "built_at_unix": g.manifest.built_at_unix,
         "transcripts": g.manifest.transcripts,
         "passages": g.manifest.passages,
+        "semantic": loaded.semantic_status(),
     });
     let mut r = axum::Json(body).into_response();
     r.headers_mut()
