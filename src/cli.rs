@@ -237,9 +237,8 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             let engine = open_engine(settings)?;
             if let Some(out) = features {
                 let rows = crate::eval::features(&engine, &cases)?;
-                std::fs::write(&out, rows).map_err(|e| {
-                    Failure::user(format!("cannot write {}: {e}", out.display()))
-                })?;
+                std::fs::write(&out, rows)
+                    .map_err(|e| Failure::user(format!("cannot write {}: {e}", out.display())))?;
             }
             let report = crate::eval::run(&engine, &cases)?;
             if json {

@@ -103,10 +103,8 @@ impl Loaded {
 
     /// What the semantic part of this generation is doing.
     pub fn semantic_status(&self) -> Status {
-        self.semantic.status(
-            self.vectors().as_deref(),
-            self.generation.manifest.passages,
-        )
+        self.semantic
+            .status(self.vectors().as_deref(), self.generation.manifest.passages)
     }
 }
 

@@ -339,7 +339,11 @@ pub fn features(engine: &Engine, cases: &[Case]) -> Result<Vec<u8>, AskError> {
             Err(e) => return Err(e),
         };
         let id = case.id.clone().unwrap_or_else(|| format!("#{}", i + 1));
-        let split = case.q.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % 2;
+        let split = case
+            .q
+            .bytes()
+            .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
+            % 2;
         for (rank, (hit, f, answer)) in explained.iter().enumerate() {
             let row = serde_json::json!({
                 "id": id, "kind": case.kind(), "split": split,
@@ -525,7 +529,10 @@ mod floor {
         opts.semantic = crate::semantic::testing::options(Some(cache))?;
         let engine = Engine::open(opts, &|_| {}).unwrap().engine;
         assert!(
-            matches!(engine.semantic_status(), crate::semantic::Status::Ready { .. }),
+            matches!(
+                engine.semantic_status(),
+                crate::semantic::Status::Ready { .. }
+            ),
             "{}",
             engine.semantic_status()
         );
@@ -605,9 +612,9 @@ mod floor {
 
     // Floors: a little under what was measured (README, Quality), so a
     // change that loses ground fails. (hit@1, hit@3/5, abstentions)
-    const FLOOR_DEV: (f64, f64, usize) = (0.89, 0.89, 6);
-    const FLOOR_DRCD: (f64, f64, usize) = (0.91, 0.93, 88);
-    const FLOOR_CMRC: (f64, f64, usize) = (0.96, 0.965, 93);
+    const FLOOR_DEV: (f64, f64, usize) = (0.75, 0.75, 5);
+    const FLOOR_DRCD: (f64, f64, usize) = (0.87, 0.87, 88);
+    const FLOOR_CMRC: (f64, f64, usize) = (0.94, 0.94, 94);
     // (shown@3, conf@1, prec@1, silent)
-    const FLOOR_NATURAL: (f64, f64, f64, usize) = (0.66, 0.30, 0.9, 6);
+    const FLOOR_NATURAL: (f64, f64, f64, usize) = (0.80, 0.35, 0.9, 7);
 }

@@ -528,12 +528,20 @@ pub struct TranscriptSummary {
 /// Progress of a long build, for a progress line.
 #[derive(Debug, Clone, Copy)]
 pub enum Progress {
-    Parsed { transcripts: usize },
-    Indexed { passages: usize, of: usize },
+    Parsed {
+        transcripts: usize,
+    },
+    Indexed {
+        passages: usize,
+        of: usize,
+    },
     Committing,
     /// Passages given their vectors so far (new ones only; reused ones are
     /// not counted).
-    Embedded { passages: usize, of: usize },
+    Embedded {
+        passages: usize,
+        of: usize,
+    },
 }
 
 /// Loads and validates every transcript of the data directory. All refusals

@@ -100,8 +100,28 @@ const MAX_PINYIN_WORDS: usize = 4;
 /// Titles said after a surname (唐老師, 周女士, 郭行長), folded: a surname
 /// with one of them names the one speaker of that surname.
 const TITLES: &[&str] = &[
-    "老师", "先生", "女士", "小姐", "总", "总监", "总经理", "经理", "行长", "博士", "教授", "主任",
-    "董事长", "院长", "部长", "处长", "局长", "老板", "律师", "医生", "同学", "老",
+    "老师",
+    "先生",
+    "女士",
+    "小姐",
+    "总",
+    "总监",
+    "总经理",
+    "经理",
+    "行长",
+    "博士",
+    "教授",
+    "主任",
+    "董事长",
+    "院长",
+    "部长",
+    "处长",
+    "局长",
+    "老板",
+    "律师",
+    "医生",
+    "同学",
+    "老",
 ];
 
 /// What a moderator is called without their name, folded.
@@ -110,7 +130,15 @@ const MODERATOR_WORDS: &[&str] = &["主持人", "moderator", "host"];
 /// Words after an affiliation that make it a reference to a person
 /// (光大那位, 京东云的嘉宾), folded.
 const PERSON_AFTER: &[&str] = &[
-    "那位", "的那位", "这位", "的这位", "的嘉宾", "那个嘉宾", "的代表", "的老师", "的专家",
+    "那位",
+    "的那位",
+    "这位",
+    "的这位",
+    "的嘉宾",
+    "那个嘉宾",
+    "的代表",
+    "的老师",
+    "的专家",
 ];
 
 /// Compound surnames, folded (欧阳娜娜 is 欧阳, not 欧).

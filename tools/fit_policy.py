@@ -25,7 +25,7 @@ import json, math, os, sys
 from collections import defaultdict
 
 NAMES = ["coverage", "holds", "overlap", "capped", "bm25", "lex_rank", "cosine", "cos_gap",
-         "sem_rank", "prompt", "position", "latin", "latin_cosine", "speaker"]
+         "cos_z", "cos_lead", "agree", "sem_rank", "prompt", "position", "latin", "latin_cosine", "speaker"]
 WRONG_COST = 2.0
 L2 = 1.0
 CLOSEST = 0.02
@@ -35,7 +35,7 @@ MIN_PAIR_OVERLAP = 0.35
 def inputs(f):
     capped = 1.0 if f["overlap"] < MIN_PAIR_OVERLAP else 0.0
     return [f["coverage"], f["holds"], f["overlap"], capped, f["bm25"], f["lex_rank"], f["cosine"],
-            f["cos_gap"], f["sem_rank"], f["prompt"], f["position"], f["latin"],
+            f["cos_gap"], f["cos_z"], f["cos_lead"], f["agree"], f["sem_rank"], f["prompt"], f["position"], f["latin"],
             f["latin"] * f["cosine"], f["speaker"]]
 
 

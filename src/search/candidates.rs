@@ -104,6 +104,10 @@ pub(super) struct Gathered {
     pub(super) max_bm25: f32,
     /// Best cosine among the semantic neighbours.
     pub(super) max_cosine: Option<f32>,
+    /// Mean and standard deviation of the cosines of every passage searched.
+    pub(super) cosine_spread: (f32, f32),
+    /// How far the nearest passage's cosine is ahead of the second's.
+    pub(super) cosine_lead: f32,
 }
 
 /// Lexical candidates (when there are words) and semantic ones (when there
@@ -149,11 +153,19 @@ pub(super) fn gather(
             &speaker_filter(loaded, speakers),
             &tantivy::collector::DocSetCollector,
         )?;
-        Some(ord_rows(searcher, addrs.into_iter())?.into_values().collect())
+        Some(
+            ord_rows(searcher, addrs.into_iter())?
+                .into_values()
+                .collect(),
+        )
     };
     let keep = |i: usize| allowed.as_ref().is_none_or(|s| s.contains(&i));
-    let nearest = vectors.nearest(q, SEMANTIC_CANDIDATES, keep);
+    let (nearest, mean, sd) = vectors.nearest(q, SEMANTIC_CANDIDATES, keep);
     out.max_cosine = nearest.first().map(|n| n.1);
+    out.cosine_spread = (mean, sd);
+    if let [first, second, ..] = &nearest[..] {
+        out.cosine_lead = first.1 - second.1;
+    }
     for (rank, (ord, cosine)) in nearest.into_iter().enumerate() {
         let Some(&addr) = ords.get(ord) else { continue };
         match index_of.get(&addr) {
@@ -239,4 +251,3 @@ pub(super) fn speaker_passages(
     out.sort_by(by_score);
     Ok((out, Vec::new()))
 }
-

@@ -43,6 +43,14 @@ pub struct Features {
     pub cosine: f32,
     /// How far below the best cosine of the question (≥ 0).
     pub cos_gap: f32,
+    /// How far the cosine stands above the mean over every passage
+    /// searched, in standard deviations.
+    pub cos_z: f32,
+    /// For the best candidate by cosine, how far ahead of the next one
+    /// (0 for the others).
+    pub cos_lead: f32,
+    /// First in both the lexical and the semantic list.
+    pub agree: f32,
     /// 1 / (1 + rank) among the semantic neighbours, 0 when not among them.
     pub sem_rank: f32,
     /// The passage is a question (a prompt), and the question does not ask
@@ -61,7 +69,11 @@ pub struct Features {
 impl Features {
     /// The inputs of the learned model, in [`weights::NAMES`] order.
     pub fn inputs(&self) -> [f32; weights::N] {
-        let capped = if self.overlap < MIN_PAIR_OVERLAP { 1.0 } else { 0.0 };
+        let capped = if self.overlap < MIN_PAIR_OVERLAP {
+            1.0
+        } else {
+            0.0
+        };
         [
             self.coverage,
             self.holds,
@@ -71,6 +83,9 @@ impl Features {
             self.lex_rank,
             self.cosine,
             self.cos_gap,
+            self.cos_z,
+            self.cos_lead,
+            self.agree,
             self.sem_rank,
             self.prompt,
             self.position,
@@ -143,4 +158,50 @@ pub(super) fn lexical(lex: &Lexical, f: &Features, min_coverage: f32) -> (f32, V
         Verdict::Drop
     };
     (score, verdict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fitting script and the model agree on the inputs: every name it
+    /// wrote is a field of [`Features`] or one of the two derived inputs.
+    #[test]
+    fn the_fitted_inputs_are_the_features() {
+        let json = serde_json::to_value(Features::default()).unwrap();
+        let fields: Vec<&str> = json.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        for name in weights::NAMES {
+            assert!(
+                fields.contains(&name) || ["capped", "latin_cosine"].contains(&name),
+                "{name} is not a feature: refit with tools/fit_policy.py"
+            );
+        }
+        assert_eq!(fields.len() + 2, weights::N);
+    }
+
+    #[test]
+    fn more_evidence_never_lowers_the_chance_of_an_answer() {
+        let weak = Features {
+            coverage: 0.2,
+            overlap: 0.2,
+            cosine: 0.8,
+            cos_gap: 0.05,
+            ..Features::default()
+        };
+        let strong = Features {
+            coverage: 0.9,
+            holds: 0.9,
+            overlap: 1.0,
+            bm25: 1.0,
+            lex_rank: 1.0,
+            cosine: 0.9,
+            cos_z: 4.0,
+            sem_rank: 1.0,
+            agree: 1.0,
+            ..Features::default()
+        };
+        assert!(probability(&strong) > probability(&weak));
+        assert_eq!(learned(&strong).1, Verdict::Answer);
+        assert_ne!(learned(&weak).1, Verdict::Answer);
+    }
 }

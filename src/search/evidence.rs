@@ -143,7 +143,11 @@ impl<'a> Words<'a> {
     pub(super) fn new(terms: &'a [QueryTerm], rest: &str) -> Self {
         Words {
             terms,
-            total_weight: terms.iter().map(|t| t.weight).sum::<f32>().max(f32::EPSILON),
+            total_weight: terms
+                .iter()
+                .map(|t| t.weight)
+                .sum::<f32>()
+                .max(f32::EPSILON),
             pairs: question_pairs(rest),
         }
     }

@@ -345,6 +345,16 @@ fn judge(
                 (Some(m), Some(x)) => (m - x).max(0.0),
                 _ => 0.0,
             },
+            cos_z: match (c.cosine, gathered.cosine_spread) {
+                (Some(x), (mean, sd)) if sd > 0.0 => (x - mean) / sd,
+                _ => 0.0,
+            },
+            cos_lead: if c.sem_rank == Some(0) {
+                gathered.cosine_lead
+            } else {
+                0.0
+            },
+            agree: f32::from(u8::from(c.sem_rank == Some(0) && c.lex_rank == Some(0))),
             sem_rank: recip(c.sem_rank),
             prompt: f32::from(u8::from(p.is(flags::PROMPT) && !parsed.asks_for_question)),
             position: match wanted {
@@ -434,7 +444,11 @@ pub fn explain(
         .into_iter()
         .map(|j| {
             let answer = j.verdict == Verdict::Answer;
-            (j.scored.into_hit(&opts.public_url, &terms), j.features, answer)
+            (
+                j.scored.into_hit(&opts.public_url, &terms),
+                j.features,
+                answer,
+            )
         })
         .collect())
 }

@@ -76,7 +76,11 @@ pub(super) fn asks_for_question(folded: &str) -> bool {
     asks || folded.contains("asked") || folded.contains("question")
 }
 
-pub(super) fn parse_question(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result<Parsed, AskError> {
+pub(super) fn parse_question(
+    loaded: &Loaded,
+    opts: &EngineOptions,
+    q: &Question,
+) -> Result<Parsed, AskError> {
     let text = q.text.trim();
     if !text.chars().any(|c| c.is_alphanumeric()) {
         return Err(AskError::Empty);

@@ -3,11 +3,11 @@
 //! link to the turn; several named speakers heard in turn.
 
 use super::parse::QueryTerm;
+use super::Hit;
 use crate::conversation::flags;
 use crate::index;
 use crate::links::link;
 use crate::text::{self, fold};
-use super::Hit;
 
 /// A passage ready to be quoted: what it says, how well it answers.
 pub(super) struct Scored {
@@ -82,7 +82,11 @@ pub fn quote_of(p: &index::StoredPassage) -> (String, u64) {
 }
 /// Character spans of `original` where the question's words occur, in one
 /// pass over the text for the offsets (a long passage costs linear time).
-pub(super) fn highlights(original: &str, folded: &text::Folded, terms: &[QueryTerm]) -> Vec<[usize; 2]> {
+pub(super) fn highlights(
+    original: &str,
+    folded: &text::Folded,
+    terms: &[QueryTerm],
+) -> Vec<[usize; 2]> {
     let folded_starts: Vec<usize> = folded.text.char_indices().map(|(i, _)| i).collect();
     let folded_char = |byte: usize| folded_starts.partition_point(|&s| s < byte);
     let original_starts: Vec<usize> = original.char_indices().map(|(i, _)| i).collect();
@@ -108,7 +112,6 @@ pub(super) fn highlights(original: &str, folded: &text::Folded, terms: &[QueryTe
     }
     merged
 }
-
 
 /// Several speakers named: each one's best hits in turn, so every speaker
 /// is heard near the top, each in score order.

