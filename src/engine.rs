@@ -11,6 +11,7 @@
 //! fails is taken back out, so a refused upload changes nothing.
 
 use crate::index::{self, BuildReport, DataDir, Freshness, Generation, IndexError, Progress};
+use crate::memo::Memo;
 use crate::speakers::SpeakerDirectory;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -53,6 +54,9 @@ impl EngineOptions {
 pub struct Loaded {
     pub generation: Generation,
     pub speakers: SpeakerDirectory,
+    /// Results computed once for this generation (summaries, speakers'
+    /// passages), dropped with it.
+    pub memo: Memo,
 }
 
 impl Loaded {
@@ -61,6 +65,7 @@ impl Loaded {
         Loaded {
             generation,
             speakers,
+            memo: Memo::default(),
         }
     }
 }
