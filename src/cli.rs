@@ -101,8 +101,10 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
     print_bytes(&line)
 }
 
+/// Prints text for a terminal: control characters become spaces, as in
+/// transcript text ([`crate::transcript::for_terminal`]).
 fn print_text(text: &str) -> Result<(), Failure> {
-    print_bytes(text.as_bytes())
+    print_bytes(crate::transcript::for_terminal(text).as_bytes())
 }
 
 /// Writes to stdout. A reader that has gone away (`forumbot ask … | head`)

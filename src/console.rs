@@ -179,11 +179,14 @@ pub fn run(
     let mut line_no = 0usize;
     loop {
         bytes.clear();
-        if input.read_until(b'\n', &mut bytes)? == 0 {
+        let Some(too_long) = read_line(&mut input, &mut bytes)? else {
             break;
-        }
+        };
         line_no += 1;
         let r = match std::str::from_utf8(&bytes) {
+            _ if too_long => Some(reply::user_error(&format!(
+                "line {line_no} is longer than {MAX_LINE_BYTES} bytes and was skipped; ask about one thing in fewer words"
+            ))),
             Ok(line) => match parse(line) {
                 Line::Quit => break,
                 Line::Empty => None,
@@ -207,6 +210,40 @@ pub fn run(
         show_prompt();
     }
     Ok(())
+}
+
+/// Longest line the console reads: far over any question or command, and
+/// what bounds its memory however long a line it is given.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// Reads one line into `bytes`, keeping at most [`MAX_LINE_BYTES`] of it:
+/// `None` at the end of the input, else whether the line was longer (the
+/// rest of it is read and dropped).
+fn read_line(input: &mut impl BufRead, bytes: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+    let mut too_long = false;
+    let mut read_any = false;
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(read_any.then_some(too_long));
+        }
+        read_any = true;
+        let (chunk, ends) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..=i], true),
+            None => (buf, false),
+        };
+        let n = chunk.len();
+        if !too_long && bytes.len() + n <= MAX_LINE_BYTES {
+            bytes.extend_from_slice(chunk);
+        } else {
+            too_long = true;
+            bytes.clear();
+        }
+        input.consume(n);
+        if ends {
+            return Ok(Some(too_long));
+        }
+    }
 }
 
 struct Session {
@@ -290,18 +327,7 @@ impl Session {
 
 /// Reads a file the user named, refusing one over `max` bytes before reading it.
 fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, String> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("{shown} is not a file"));
-    }
-    if meta.len() > max {
-        return Err(format!(
-            "{shown} is too large ({} bytes; at most {max} bytes)",
-            meta.len()
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))
+    crate::ingest::read_limited(path, max).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! fails is taken back out, so a refused upload changes nothing.
 
 use crate::index::{self, BuildReport, DataDir, Freshness, Generation, IndexError, Progress};
+use crate::memo::Memo;
 use crate::semantic::{vectors::Vectors, Semantic, SemanticOptions, Status};
 use crate::speakers::SpeakerDirectory;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,9 @@ pub struct Loaded {
     pub semantic: Arc<Semantic>,
     /// The passages' vectors, once they are there.
     vectors: RwLock<Option<Arc<Vectors>>>,
+    /// Results computed once for this generation (summaries, speakers'
+    /// passages), dropped with it.
+    pub memo: Memo,
 }
 
 impl Loaded {
@@ -83,6 +87,7 @@ impl Loaded {
             speakers,
             semantic,
             vectors: RwLock::new(vectors),
+            memo: Memo::default(),
         }
     }
 

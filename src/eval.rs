@@ -42,7 +42,13 @@ pub enum EvalError {
     },
     #[error("{0}: holds no questions")]
     Empty(String),
+    #[error("{0}")]
+    File(#[from] crate::ingest::ReadError),
 }
+
+/// Largest question file read (checked before reading): the archive sets
+/// are under 1 MB.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// One line of a question file.
 #[derive(Debug, Clone, Deserialize)]
@@ -112,9 +118,10 @@ impl Case {
 /// Reads a question file, refusing a line of neither format with its number.
 pub fn load(path: &Path) -> Result<Vec<Case>, EvalError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
+    let bytes = crate::ingest::read_limited(path, MAX_FILE_BYTES)?;
+    let text = String::from_utf8(bytes).map_err(|_| EvalError::Read {
         path: shown.clone(),
-        source,
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"),
     })?;
     let mut cases = Vec::new();
     for (i, line) in text.lines().enumerate() {

@@ -38,6 +38,55 @@ pub enum IngestError {
     Io(#[from] std::io::Error),
 }
 
+/// Why a file named on request could not be read within its limit.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path} is not a regular file")]
+    NotAFile { path: String },
+    #[error("{path} is too large ({size} bytes; at most {max} bytes)")]
+    TooLarge { path: String, size: u64, max: u64 },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Reads a file someone named (an upload's path, a question file), at most
+/// `max` bytes: the size is checked before reading (a device, a FIFO or a
+/// directory is refused without being opened), and the read stops past
+/// `max` should the file grow meanwhile. Never reads `/dev/zero` forever.
+pub fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read as _;
+    let shown = path.display().to_string();
+    let io = |source| ReadError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile { path: shown });
+    }
+    let too_large = |size| ReadError::TooLarge {
+        path: shown.clone(),
+        size,
+        max,
+    };
+    if meta.len() > max {
+        return Err(too_large(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 /// Validates, saves and indexes an upload. `max_bytes` bounds each file.
 pub fn add(
     engine: &Engine,

@@ -8,6 +8,7 @@
 //! - [`transcript`] parses files (with [`text`] folding and cutting words and
 //!   [`conversation`] finding prompts and lead-ins);
 //! - [`index`] builds a generation and swaps it in atomically;
+//! - [`memo`] keeps what is computed once per generation;
 //! - [`engine`] serves the current generation: open, refresh by a watcher,
 //!   reindex, uploads ([`ingest`] validates them); a read is an `Arc` clone;
 //! - [`search`] (snapshot + question → answer) and [`summary`] (snapshot +
@@ -32,11 +33,13 @@ pub mod index;
 pub mod ingest;
 pub mod lexicon;
 pub mod links;
+pub mod memo;
 pub mod reply;
 pub mod search;
 pub mod semantic;
 pub mod serve;
 pub mod settings;
+pub mod speaker_passages;
 pub mod speakers;
 pub mod summary;
 pub mod text;

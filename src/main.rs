@@ -4,6 +4,7 @@ use clap::Parser;
 use forumbot::cli::{self, Cli};
 use forumbot::error::Failure;
 use forumbot::settings::Settings;
+use forumbot::transcript::for_terminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -11,7 +12,7 @@ fn main() -> ExitCode {
     let mut settings = match Settings::load(args.config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("forumbot: {e}");
+            eprintln!("forumbot: {}", for_terminal(&e.to_string()));
             return ExitCode::from(2);
         }
     };
@@ -36,11 +37,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints a failure on stderr, without control characters (a message may
+/// echo a question, a name or a file name).
 fn report(e: &Failure) -> ExitCode {
-    match e {
-        Failure::User { message, .. } | Failure::Busy(message) => eprintln!("forumbot: {message}"),
-        Failure::Internal(err) => eprintln!("forumbot: internal error: {err:#}"),
-    }
+    let text = match e {
+        Failure::User { message, .. } | Failure::Busy(message) => message.clone(),
+        Failure::Internal(err) => format!("internal error: {err:#}"),
+    };
+    eprintln!("forumbot: {}", for_terminal(&text));
     ExitCode::from(e.exit_code())
 }
 

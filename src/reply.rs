@@ -618,7 +618,9 @@ fn render_text(r: &Reply, more: impl Fn(usize) -> String) -> String {
     if let Some(m) = &r.more {
         out.push_str(&more(m.offset));
     }
-    out
+    // Everything echoed (the question in the title, names) reaches a
+    // terminal as transcript text does: without control characters.
+    crate::transcript::for_terminal(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::index::Progress;
 use crate::settings::{Settings, WebSettings};
 use std::future::Future;
 use std::sync::Arc;
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -76,7 +77,10 @@ fn open_engine_with(opts: crate::engine::EngineOptions) -> Result<Engine, Failur
         );
     }
     if let Some(why) = &opened.not_refreshed {
-        eprintln!("forumbot: warning: serving the previous index, not rebuilt: {why}");
+        eprintln!(
+            "forumbot: warning: serving the previous index, not rebuilt: {}",
+            crate::transcript::for_terminal(&why.to_string())
+        );
     }
     Ok(opened.engine)
 }
@@ -97,16 +101,38 @@ fn serving_engine(settings: &Settings) -> Result<(Arc<Engine>, Watcher), Failure
     Ok((engine, watcher))
 }
 
-/// `forumbot web`: the transcript pages alone, until SIGINT/SIGTERM.
+/// Binds the pages' address, a failure being the user's to fix (exit 2,
+/// with the address and what to do).
+async fn bind_pages(web: &WebSettings, hint: &'static str) -> Result<TcpListener, Failure> {
+    crate::web::bind(web)
+        .await
+        .map_err(|e| Failure::user(crate::web::BindError { hint, ..e }.to_string()))
+}
+
+/// The settings with links to the address actually bound when no
+/// `web.public_url` is set (`web.listen` with port 0 picks a free port).
+fn links_to(settings: &Settings, listener: &TcpListener) -> Settings {
+    let mut settings = settings.clone();
+    if settings.web.public_url.trim().is_empty() {
+        if let Ok(address) = listener.local_addr() {
+            settings.web.listen = address.to_string();
+        }
+    }
+    settings
+}
+
+/// `forumbot web`: the transcript pages alone, until SIGINT/SIGTERM. The
+/// port is bound before the pages are announced, at the address bound.
 pub fn pages(settings: &Settings) -> Result<(), Failure> {
+    let rt = runtime()?;
+    let listener = rt.block_on(bind_pages(&settings.web, ""))?;
+    let settings = &links_to(settings, &listener);
     let (engine, _watcher) = serving_engine(settings)?;
-    let web = settings.web.clone();
-    runtime()?.block_on(async move {
-        eprintln!(
-            "forumbot: transcript pages on http://{}/ (Ctrl-C stops)",
-            web.listen
-        );
-        crate::web::serve(engine, &web, shutdown_signal()).await
+    let limits = crate::web::Limits::from_settings(&settings.web);
+    rt.block_on(async move {
+        let address = listener.local_addr()?;
+        eprintln!("forumbot: transcript pages on http://{address}/ (Ctrl-C stops)");
+        crate::web::serve_with(engine, listener, limits, shutdown_signal()).await
     })?;
     Ok(())
 }
@@ -126,25 +152,51 @@ pub fn bot(settings: &Settings) -> Result<(), Failure> {
     if settings.discord.token.is_none() {
         return Err(Failure::user(discord::NO_TOKEN));
     }
+    let rt = runtime()?;
+    // The pages' port first: a bot whose every link is dead must not start.
+    let listener = if settings.web.enabled {
+        Some(rt.block_on(bind_pages(&settings.web, crate::web::HINT_PAGES_OFF))?)
+    } else {
+        None
+    };
+    let settings = &match &listener {
+        Some(l) => links_to(settings, l),
+        None => settings.clone(),
+    };
     let (engine, _watcher) = serving_engine(settings)?;
     let settings = settings.clone();
-    runtime()?.block_on(run_bot(settings, engine, shutdown_signal()))?;
+    rt.block_on(run_bot_on(settings, engine, listener, shutdown_signal()))?;
     Ok(())
 }
 
 /// Runs the bot and the pages until `shutdown` resolves or the bot stops
-/// by itself, then stops both within [`discord::SHUTDOWN_GRACE`].
+/// by itself, then stops both within [`discord::SHUTDOWN_GRACE`]. The
+/// pages' address is bound first (when `web.enabled`): one that cannot be
+/// is an error before the bot connects.
 pub async fn run_bot(
     settings: Settings,
     engine: Arc<Engine>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let listener = if settings.web.enabled {
+        Some(crate::web::bind(&settings.web).await?)
+    } else {
+        None
+    };
+    run_bot_on(settings, engine, listener, shutdown).await
+}
+
+/// As [`run_bot`], with the pages' listener already bound (`None`: no pages).
+async fn run_bot_on(
+    settings: Settings,
+    engine: Arc<Engine>,
+    listener: Option<TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let mut bot = discord::start(settings.clone(), engine.clone()).await?;
     let (stop, stopping) = watch::channel(false);
-    let web = settings
-        .web
-        .enabled
-        .then(|| spawn_pages(engine, settings.web.clone(), stopping));
+    let limits = crate::web::Limits::from_settings(&settings.web);
+    let web = listener.map(|l| spawn_pages(engine, l, limits, stopping));
     let ended = tokio::select! {
         () = shutdown => None,
         ended = bot.stopped() => Some(ended),
@@ -164,18 +216,18 @@ pub async fn run_bot(
     result
 }
 
-/// The transcript pages in the background until `stopping` turns true; a
-/// failure to serve them is logged and leaves the bot running.
+/// The transcript pages in the background until `stopping` turns true.
 fn spawn_pages(
     engine: Arc<Engine>,
-    web: WebSettings,
+    listener: TcpListener,
+    limits: crate::web::Limits,
     mut stopping: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let stop = async move {
             let _ = stopping.wait_for(|s| *s).await;
         };
-        if let Err(e) = crate::web::serve(engine, &web, stop).await {
+        if let Err(e) = crate::web::serve_with(engine, listener, limits, stop).await {
             tracing::error!("the transcript pages stopped: {e:#}");
         }
     })

@@ -331,13 +331,59 @@ fn thoughts(passage: usize, text: &str) -> Vec<Unit> {
 }
 
 /// Summarises the speaker `name` (any name, alias, pinyin, or a part of a
-/// name that fits one speaker).
+/// name that fits one speaker). A summary is computed once per generation
+/// and kept in its memo ([`crate::memo`]): asking again costs a copy.
 pub fn speaker(
     loaded: &Loaded,
     opts: &EngineOptions,
     name: &str,
 ) -> Result<SpeakerSummary, SummaryError> {
-    let entry = &loaded.speakers.entries[resolve(loaded, name)?];
+    let index = resolve(loaded, name)?;
+    let key = format!("{index}|{}", opts.public_url);
+    let summary = loaded
+        .memo
+        .get_or_try_insert("summary", &key, weight, || summarise(loaded, opts, index))?;
+    Ok(SpeakerSummary::clone(&summary))
+}
+
+/// As [`speaker`], computed afresh without the memo (the benchmarks time
+/// the computation itself; the memo's answer costs a copy).
+pub fn speaker_uncached(
+    loaded: &Loaded,
+    opts: &EngineOptions,
+    name: &str,
+) -> Result<SpeakerSummary, SummaryError> {
+    summarise(loaded, opts, resolve(loaded, name)?)
+}
+
+/// About how many bytes a summary holds.
+fn weight(s: &SpeakerSummary) -> usize {
+    let quotes: usize = s
+        .quotes
+        .iter()
+        .map(|q| q.text.len() + q.link.len() + 64)
+        .sum();
+    let words: usize = s
+        .keywords
+        .iter()
+        .chain(&s.aliases)
+        .map(|k| k.len() + 24)
+        .sum();
+    let shares: usize = s
+        .transcripts
+        .iter()
+        .map(|t| t.title.len() + t.transcript.len() + 64)
+        .sum();
+    256 + quotes + words + shares
+}
+
+/// The summary of the speaker at `index` of the directory.
+fn summarise(
+    loaded: &Loaded,
+    opts: &EngineOptions,
+    index: usize,
+) -> Result<SpeakerSummary, SummaryError> {
+    let entry = &loaded.speakers.entries[index];
     let g = &loaded.generation;
     let catalog = &g.catalog;
 

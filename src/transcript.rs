@@ -482,17 +482,43 @@ fn clean_line(line: &str) -> &str {
     line.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
 }
 
-/// Control characters (terminal escapes, tabs, C1 controls) become spaces;
-/// the result is trimmed.
+/// The one rule for text that reaches a terminal or a page: a control
+/// character (terminal escapes such as ESC and BEL, tabs, C1 controls)
+/// becomes a space.
+pub fn control_to_space(c: char) -> char {
+    if c.is_control() {
+        ' '
+    } else {
+        c
+    }
+}
+
+/// Control characters become spaces ([`control_to_space`]); the result is
+/// trimmed.
 fn strip_controls(s: &str) -> String {
     if !s.chars().any(char::is_control) {
         return s.trim().to_owned();
     }
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(control_to_space)
         .collect::<String>()
         .trim()
         .to_owned()
+}
+
+/// Text for a terminal: control characters become spaces by the same rule
+/// as transcript text ([`control_to_space`]), line breaks stay, so nothing
+/// echoed (a question, a name, a file name) can move the cursor, retitle
+/// the window or ring the bell.
+pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| if c == '\n' { c } else { control_to_space(c) })
+            .collect(),
+    )
 }
 
 /// If `line` opens with `NAME:` or `NAME:` within its first `window`

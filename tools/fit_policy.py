@@ -193,6 +193,8 @@ def main():
 //! Fitted on split 0 of: {", ".join(sets)}.
 
 pub const N: usize = {len(NAMES)};
+/// The inputs' names, in order (a test holds them to `Features`).
+#[cfg_attr(not(test), allow(dead_code))]
 pub const NAMES: [&str; N] = [{", ".join(f'"{n}"' for n in NAMES)}];
 pub const MEAN: [f32; N] = [{fmt(mean)}];
 pub const SCALE: [f32; N] = [{fmt(scale)}];

@@ -114,7 +114,8 @@ pub async fn ask(
     Ok(())
 }
 
-// [`app::speaker`]; an unknown name is answered at once.
+// [`app::speaker`] within the rate limit questions use (a summary costs
+// more than a question the first time); an unknown name is answered at once.
 /// Described by [`app::COMMANDS`].
 #[poise::command(
     slash_command,
@@ -129,7 +130,13 @@ pub async fn speaker(
     #[autocomplete = "complete_speaker"]
     name: String,
 ) -> Result<(), Error> {
-    let engine = ctx.data().engine.clone();
+    let data = ctx.data();
+    let asker = ctx.author().id.get();
+    if let Err(wait) = data.limiter.check(asker, Instant::now()) {
+        tracing::debug!(user = asker, "rate limited");
+        return send(ctx, &ratelimit::rate_limited(wait)).await;
+    }
+    let engine = data.engine.clone();
     // Unknown names are answered at once and privately; a deferred answer
     // would be public.
     if !app::knows_speaker(&engine, &name) {

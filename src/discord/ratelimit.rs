@@ -1,4 +1,5 @@
-//! Per-user rate limit for questions: at most `max` questions in any window
+//! Per-user rate limit for questions and speaker summaries (`/ask`,
+//! mentions and `/speaker` share one allowance): at most `max` in any window
 //! of `window` (a sliding window, so a burst cannot straddle a boundary to
 //! get twice the allowance), and the reply that says how long to wait. Pure
 //! apart from its lock; time is passed in so the tests do not sleep.

@@ -6,7 +6,7 @@
 //! rank in each list); the evidence stage judges them all alike.
 
 use super::parse::{Parsed, Position, QueryTerm};
-use super::present::{by_score, Scored};
+use super::present::Scored;
 use super::{AskError, Ranked};
 use crate::conversation::flags;
 use crate::engine::Loaded;
@@ -214,40 +214,38 @@ fn ord_rows(
     Ok(out)
 }
 
+/// A speaker's passages when the question names nobody's topic: the turn a
+/// position points at, in the order it was said; the questions they asked,
+/// in the order asked, when that is what is asked (唐文問了什麼?); else the
+/// fullest passages first. The order comes from
+/// [`crate::speaker_passages`] (worked out once per generation); only the
+/// first `shown` are read. Returns them and how many there are in all.
 pub(super) fn speaker_passages(
     loaded: &Loaded,
     searcher: &Searcher,
     speakers: &[String],
     parsed: &Parsed,
-) -> Result<Ranked, AskError> {
-    let addrs = searcher.search(
-        &speaker_filter(loaded, speakers),
-        &tantivy::collector::DocSetCollector,
-    )?;
-    let wanted = parsed.position.map(|p| match p {
-        Position::First => flags::FIRST_TURN,
-        Position::Last => flags::LAST_TURN,
-    });
-    let mut out: Vec<Scored> = Vec::new();
-    for addr in addrs {
-        let doc: TantivyDocument = searcher.doc(addr)?;
+    shown: usize,
+) -> Result<(Ranked, usize), AskError> {
+    let wanted = crate::speaker_passages::Wanted {
+        flag: parsed.position.map(|p| match p {
+            Position::First => flags::FIRST_TURN,
+            Position::Last => flags::LAST_TURN,
+        }),
+        questions: parsed.asks_for_question,
+    };
+    let filter = speaker_filter(loaded, speakers);
+    let order = crate::speaker_passages::order(loaded, searcher, &filter, speakers, wanted)?;
+    let mut out = Vec::with_capacity(shown.min(order.len()));
+    for placed in order.iter().take(shown) {
+        let doc: TantivyDocument = searcher.doc(placed.address)?;
         let p = loaded.generation.stored(&doc);
-        let len = p.text.chars().count() as f32;
-        let score = match wanted {
-            // In the turn asked about, in the order it was said.
-            Some(flag) if p.is(flag) => 2.0 - p.paragraph as f32 / 1000.0,
-            Some(_) => continue,
-            // Every question asked ties, so they come in the order asked.
-            None if parsed.asks_for_question && p.is(flags::PROMPT) => 2.0,
-            None => len / (len + 100.0),
-        };
         out.push(Scored {
-            score,
+            score: placed.score,
             text: p.text.clone(),
             paragraph: p.paragraph,
             passage: p,
         });
     }
-    out.sort_by(by_score);
-    Ok((out, Vec::new()))
+    Ok(((out, Vec::new()), order.len()))
 }

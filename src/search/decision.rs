@@ -98,11 +98,13 @@ impl Features {
 
 /// The chance that a candidate is a right answer, by the learned model.
 pub(super) fn probability(f: &Features) -> f32 {
-    let x = f.inputs();
-    let mut z = weights::BIAS;
-    for i in 0..weights::N {
-        z += weights::WEIGHTS[i] * (x[i] - weights::MEAN[i]) / weights::SCALE[i];
-    }
+    let z = weights::BIAS
+        + f.inputs()
+            .iter()
+            .zip(weights::WEIGHTS)
+            .zip(weights::MEAN.iter().zip(weights::SCALE))
+            .map(|((x, w), (mean, scale))| w * (x - mean) / scale)
+            .sum::<f32>();
     1.0 / (1.0 + (-z).exp())
 }
 
@@ -169,7 +171,12 @@ mod tests {
     #[test]
     fn the_fitted_inputs_are_the_features() {
         let json = serde_json::to_value(Features::default()).unwrap();
-        let fields: Vec<&str> = json.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let fields: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         for name in weights::NAMES {
             assert!(
                 fields.contains(&name) || ["capped", "latin_cosine"].contains(&name),

@@ -118,11 +118,6 @@ pub(super) fn windows(folded: &str, n: usize) -> Vec<&str> {
         .collect()
 }
 
-/// A speaker's passages when the question names nobody's topic: the turn a
-/// position points at, in the order it was said; the questions they asked,
-/// in the order asked, when that is what is asked (唐文問了什麼?); else the
-/// fullest passages first.
-
 /// How much weaker a word found only in a passage's context (its turn's
 /// opening, the paragraph before) counts than one in the passage itself.
 pub(super) const CONTEXT_CREDIT: f32 = 0.5;

@@ -226,8 +226,12 @@ fn ask_with(
         "question"
     );
 
+    // Set when only the hits shown were read (a speakers-only question).
+    let mut total = None;
     let ranked: Ranked = if terms.is_empty() && parsed.speaker_given {
-        let ranked = speaker_passages(loaded, &searcher, &speaker_names, &parsed)?;
+        let shown = q.offset.saturating_add(limit);
+        let (ranked, all) = speaker_passages(loaded, &searcher, &speaker_names, &parsed, shown)?;
+        total = Some(all);
         clock.lap(|s| &mut s.fetch);
         ranked
     } else {
@@ -250,10 +254,10 @@ fn ask_with(
         decide(judged)
     };
     let (mut hits, weak) = ranked;
-    if speaker_names.len() > 1 {
+    if speaker_names.len() > 1 && total.is_none() {
         hits = interleave_speakers(hits, &speaker_names);
     }
-    answer.total = hits.len();
+    answer.total = total.unwrap_or(hits.len());
     answer.hits = hits
         .into_iter()
         .skip(q.offset)

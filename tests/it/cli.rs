@@ -792,3 +792,163 @@ fn refused_files_say_what_is_wrong_where() {
     assert!(stderr.contains("side.toml"), "{stderr}");
     assert!(stderr.contains("U+200D"), "{stderr}");
 }
+
+#[test]
+fn settings_that_would_crash_or_silence_the_bot_exit_2_naming_key_and_origin() {
+    let data = data_copy();
+    let file = data.path().join("bad.toml");
+    for (key, value) in [
+        ("web.header_read_timeout_seconds", "9223372036854775807"),
+        ("web.max_connections", "2305843009213693952"),
+        ("search.candidates", "1000000000000"),
+        ("search.min_coverage", "nan"),
+        ("search.min_coverage", "inf"),
+        ("search.min_coverage", "2.5"),
+        ("search.min_coverage", "-1"),
+        ("search.default_limit", "50"),
+        ("search.max_limit", "0"),
+    ] {
+        let (section, name) = key.split_once('.').unwrap();
+        // In a file given with --config: the file is named.
+        std::fs::write(&file, format!("[{section}]\n{name} = {value}\n")).unwrap();
+        let out = forumbot_within(
+            data.path(),
+            &["--config", file.to_str().unwrap(), "transcripts"],
+            &[],
+            30,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{key} = {value}: {stderr}");
+        assert!(
+            stderr.contains(key) && stderr.contains("bad.toml"),
+            "{key} = {value}: {stderr}"
+        );
+        // In the environment: the variable is named.
+        let var = format!("FORUMBOT__{}", key.replace('.', "__").to_ascii_uppercase());
+        let out = forumbot_within(data.path(), &["transcripts"], &[(&var, value)], 30);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}: {stderr}");
+        assert!(
+            stderr.contains(key) && stderr.contains(&var),
+            "{var}={value}: {stderr}"
+        );
+    }
+    for (var, value, key) in [
+        ("FORUMBOT__WEB__LISTEN", "notanaddress", "web.listen"),
+        ("FORUMBOT__WEB__PUBLIC_URL", "not a url", "web.public_url"),
+    ] {
+        let out = forumbot_within(data.path(), &["transcripts"], &[(var, value)], 30);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}: {stderr}");
+        assert!(stderr.contains(key), "{var}={value}: {stderr}");
+    }
+}
+
+/// A port some other program holds, and the listener holding it.
+fn busy_port() -> (std::net::TcpListener, String) {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = holder.local_addr().unwrap().to_string();
+    (holder, address)
+}
+
+#[test]
+fn web_on_a_busy_port_exits_2_with_the_address_before_announcing_anything() {
+    let data = data_copy();
+    let (_holder, address) = busy_port();
+    let out = forumbot_within(
+        data.path(),
+        &["web"],
+        &[("FORUMBOT__WEB__LISTEN", &address)],
+        60,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&address), "{stderr}");
+    assert!(stderr.contains("web.listen"), "no hint: {stderr}");
+    assert!(!stderr.contains("internal error"), "{stderr}");
+    assert!(
+        !stderr.contains("transcript pages on"),
+        "announced pages it could not serve: {stderr}"
+    );
+}
+
+#[test]
+fn run_refuses_to_start_when_its_pages_cannot_listen_unless_they_are_off() {
+    let data = data_copy();
+    let (_holder, address) = busy_port();
+    // Nothing answers on this Discord: the bot must not get that far.
+    let (_nobody, nowhere) = busy_port();
+    let api = format!("http://{nowhere}");
+    let env = [
+        ("FORUMBOT__WEB__LISTEN", address.as_str()),
+        ("FORUMBOT__DISCORD__TOKEN", "not-a-real-token"),
+        ("FORUMBOT__DISCORD__API_BASE", api.as_str()),
+    ];
+    let out = forumbot_within(data.path(), &["run"], &env, 60);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&address), "{stderr}");
+    assert!(stderr.contains("web.enabled = false"), "no hint: {stderr}");
+
+    // With the pages switched off the busy port does not matter: the bot
+    // starts (and goes on trying to reach Discord until it is stopped).
+    let mut child = crate::support::forumbot_command(data.path())
+        .arg("run")
+        .envs(env)
+        .env("FORUMBOT__WEB__ENABLED", "false")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let still_running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(still_running, "run stopped with pages off");
+}
+
+#[test]
+fn terminal_control_characters_in_a_question_never_reach_the_terminal() {
+    let data = data_copy();
+    for args in [
+        vec!["ask", "\u{1b}]0;pwned\u{7}客服"],
+        vec!["ask", "\u{1b}[2J\u{1b}[31m郭慶\u{9b}怎麼看人才?"],
+        vec!["speaker", "\u{1b}]0;pwned\u{7}某人"],
+    ] {
+        let out = forumbot(data.path(), &args);
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{args:?}: control characters on {stream}: {text:?}"
+            );
+        }
+    }
+    // What was asked is still shown, with spaces where the controls were.
+    let out = forumbot(data.path(), &["ask", "\u{1b}]0;pwned\u{7}客服"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("== ") && stdout.contains(" ]0;pwned 客服"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn eval_refuses_a_file_too_large_or_not_a_file_before_reading_it() {
+    let data = data_copy();
+    // Sparse: it takes no disk, and reading it would take 64 MB of memory.
+    let big = data.path().join("big.jsonl");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(forumbot::eval::MAX_FILE_BYTES + 1)
+        .unwrap();
+    for (file, want) in [
+        (big.to_str().unwrap(), "too large"),
+        ("/dev/zero", "not a regular file"),
+    ] {
+        let out = forumbot_within(data.path(), &["eval", file], &[], 30);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert!(stderr.contains(want), "{file}: {stderr}");
+    }
+}

@@ -202,3 +202,22 @@ fn the_console_adds_a_transcript_file() {
     // Saved under a name derived from the file name given.
     assert!(saved.iter().any(|n| n == "qu-kuai-lian.txt"), "{saved:?}");
 }
+
+#[test]
+fn control_characters_and_endless_lines_are_not_echoed_or_kept() {
+    let data = data_copy();
+    let mut input = "\u{1b}]0;pwned\u{7}客服\n/speaker \u{1b}[2J某人\n"
+        .as_bytes()
+        .to_vec();
+    input.extend(std::iter::repeat_n(b'a', 1 << 20));
+    input.extend_from_slice("\n郭慶怎麼看人才?\n".as_bytes());
+    let out = console_bytes(data.path(), &input);
+    assert!(
+        !out.chars().any(|c| c.is_control() && c != '\n'),
+        "control characters echoed: {out:?}"
+    );
+    find_in_order(
+        &out,
+        &[" ]0;pwned 客服", "某人", "line 3 is longer than", "郭慶"],
+    );
+}

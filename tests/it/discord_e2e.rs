@@ -907,6 +907,42 @@ async fn the_rate_limit_says_when_to_try_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speaker_summaries_and_questions_share_the_rate_limit() {
+    let bot = start_with(|s| {
+        s.discord.rate_limit_questions = 2;
+        s.discord.rate_limit_seconds = 60;
+    })
+    .await;
+    let member = Invoker::member(MEMBER);
+    // A speaker-only question and a summary use up the allowance…
+    let a = bot.ask("郭慶說了什麼?", &member).await;
+    assert!(!a.is_ephemeral(), "{}", a.all_text());
+    let built = bot
+        .fake()
+        .slash_command("speaker", opt::string("name", "郭慶"), &member);
+    let a = bot.answer(&built).await;
+    assert!(a.all_text().contains("郭慶"), "{}", a.all_text());
+    // …so the next summary, and the next question, wait.
+    let built = bot
+        .fake()
+        .slash_command("speaker", opt::string("name", "周伊麗"), &member);
+    let a = bot.answer(&built).await;
+    assert!(a.is_ephemeral(), "{}", a.all_text());
+    assert!(a.all_text().contains("try again in"), "{}", a.all_text());
+    let a = bot.ask("周伊麗說了什麼?", &member).await;
+    assert!(a.all_text().contains("try again in"), "{}", a.all_text());
+    // Others are not affected.
+    let built = bot.fake().slash_command(
+        "speaker",
+        opt::string("name", "周伊麗"),
+        &Invoker::member(OTHER),
+    );
+    assert!(!bot.answer(&built).await.is_ephemeral());
+
+    bot.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_never_appears_in_the_logs() {
     let bot = start().await;
     // The token was really used, so its absence from the logs means something.

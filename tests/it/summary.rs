@@ -243,3 +243,56 @@ fn shares_are_per_transcript_and_names_resolve_from_parts() {
         Err(other) => panic!("{other}"),
     }
 }
+
+#[test]
+fn summaries_and_speaker_only_answers_are_computed_once_per_generation() {
+    let dir = support::bundled_data();
+    let e = engine(dir.path());
+    let loaded = e.snapshot();
+    let before = loaded.memo.computed();
+    let first = summarise(&e, "郭慶");
+    // Another name for the same speaker, and the same again: shared.
+    assert_eq!(summarise(&e, "郭總"), first);
+    assert_eq!(summarise(&e, "Guo Qing"), first);
+    assert_eq!(loaded.memo.computed(), before + 1);
+
+    // A question naming only speakers: their passages are ordered once,
+    // and every page after the first reads only what it shows.
+    let ask = |text: &str, limit: usize, offset: usize| {
+        let mut q = forumbot::Question::new(text);
+        q.limit = limit;
+        q.offset = offset;
+        e.ask(&q).unwrap()
+    };
+    let all = ask("郭慶和周伊麗說了什麼?", 10, 0);
+    assert_eq!(loaded.memo.computed(), before + 2);
+    let pages: Vec<_> = (0..5)
+        .flat_map(|page| ask("郭慶和周伊麗說了什麼?", 2, page * 2).hits)
+        .collect();
+    assert_eq!(
+        loaded.memo.computed(),
+        before + 2,
+        "the order was worked out again"
+    );
+    assert_eq!(pages, all.hits, "pages of the answer differ from the whole");
+    // Every passage of theirs counts for paging, each speaker in turn.
+    let theirs = passages(&e)
+        .iter()
+        .filter(|p| matches!(p.speaker.as_deref(), Some("郭慶" | "周伊麗")))
+        .count();
+    assert_eq!(all.total, theirs);
+    let speakers: Vec<_> = all
+        .hits
+        .iter()
+        .map(|h| h.speaker.clone().unwrap())
+        .collect();
+    assert!(
+        speakers[..4].contains(&"郭慶".to_owned()) && speakers[..4].contains(&"周伊麗".to_owned()),
+        "{speakers:?}"
+    );
+
+    // A new generation starts with nothing computed.
+    e.reindex(&|_| {}).unwrap();
+    assert_eq!(e.snapshot().memo.computed(), 0);
+    assert_eq!(summarise(&e, "郭慶"), first);
+}

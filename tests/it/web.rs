@@ -487,3 +487,187 @@ async fn idle_connections_neither_starve_healthz_nor_block_shutdown() {
     );
     drop((idle, more));
 }
+
+// ---------------------------------------------------------------------------
+// Hostile load: slow readers, idle sockets, pipelines, one greedy client.
+
+const PAGE: &str = "/t/000_075a307d861b3240";
+
+/// `n` pipelined GETs of `path`, as one write.
+fn pipelined(path: &str, n: usize) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")
+        .repeat(n)
+        .into_bytes()
+}
+
+/// A connection with a 4 KB receive buffer: a reader that reads nothing
+/// fills it at once.
+async fn slow_reader(addr: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+/// Reads until the server closes the connection, at most `within`: what
+/// was read, and whether it was closed.
+async fn read_until_closed(s: &mut tokio::net::TcpStream, within: Duration) -> (Vec<u8>, bool) {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (out, true),
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Err(_) => return (out, false),
+        }
+    }
+}
+
+/// The status line of a `GET path` on a new connection, if it is answered
+/// within `within`.
+async fn status_within(addr: std::net::SocketAddr, path: &str, within: Duration) -> Option<String> {
+    use tokio::io::AsyncWriteExt;
+    let asked = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+        s.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .ok()?;
+        let (answer, _) = read_until_closed(&mut s, within).await;
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        text.lines()
+            .next()
+            .map(str::to_owned)
+            .filter(|l| l.starts_with("HTTP/1.1"))
+    };
+    tokio::time::timeout(within, asked).await.ok().flatten()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stops_reading_is_dropped_after_the_write_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let limits = forumbot::web::Limits {
+        write_timeout: Duration::from_secs(1),
+        max_requests_per_connection: 1000,
+        ..Default::default()
+    };
+    let (_dir, addr, stop, server) = spawn_with(limits).await;
+    let page_len = {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let ask = format!("GET {PAGE} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        s.write_all(ask.as_bytes()).await.unwrap();
+        read_until_closed(&mut s, Duration::from_secs(10))
+            .await
+            .0
+            .len()
+    };
+    assert!(page_len > 10_000, "{page_len}");
+    // 300 pages asked for (about 8 MB): more than the socket buffers hold.
+    let mut s = slow_reader(addr).await;
+    s.write_all(&pipelined(PAGE, 300)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (read, closed) = read_until_closed(&mut s, Duration::from_secs(15)).await;
+    assert!(closed, "the connection stayed open");
+    assert!(
+        read.len() < 300 * page_len / 2,
+        "a reader that stopped for 3 s still got {} of {} bytes",
+        read.len(),
+        300 * page_len
+    );
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_gets_its_share_of_connections_and_health_still_answers() {
+    use tokio::io::AsyncWriteExt;
+    let limits = forumbot::web::Limits {
+        max_connections_per_client: 4,
+        ..Default::default()
+    };
+    let (_dir, addr, stop, server) = spawn_with(limits).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        held.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // A fifth connection from the same address: no page, a quick 503 that
+    // says when to come back; the health check is answered.
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(&pipelined(PAGE, 1)).await.unwrap();
+    let (answer, closed) = read_until_closed(&mut s, Duration::from_secs(5)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after: "),
+        "{answer}"
+    );
+    assert!(closed);
+    let health = status_within(addr, "/healthz", Duration::from_secs(1)).await;
+    assert_eq!(health.as_deref(), Some("HTTP/1.1 200 OK"));
+    // Once the client lets go, it is served pages again.
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let page = status_within(addr, PAGE, Duration::from_secs(5)).await;
+    assert_eq!(page.as_deref(), Some("HTTP/1.1 200 OK"));
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_is_cut_at_the_requests_a_connection_may_make() {
+    use tokio::io::AsyncWriteExt;
+    let limits = forumbot::web::Limits {
+        max_requests_per_connection: 10,
+        ..Default::default()
+    };
+    let (_dir, addr, stop, server) = spawn_with(limits).await;
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(&pipelined("/healthz", 50)).await.unwrap();
+    let (answer, closed) = read_until_closed(&mut s, Duration::from_secs(10)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert_eq!(answer.matches("HTTP/1.1 200 OK").count(), 10, "{answer}");
+    assert!(closed, "the connection stayed open after its last request");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_at_once_when_every_connection_is_taken() {
+    use tokio::io::AsyncWriteExt;
+    let limits = forumbot::web::Limits {
+        max_connections: 8,
+        header_read_timeout: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let (_dir, addr, stop, server) = spawn_with(limits).await;
+    // Every page connection taken by a client that never finishes its
+    // request, and the reserve flooded with idle sockets.
+    let mut idle = Vec::new();
+    for i in 0..8 + 3 * forumbot::web::RESERVE_CONNECTIONS {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        if i < 8 {
+            s.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        }
+        idle.push(s);
+    }
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let health = status_within(addr, "/healthz", Duration::from_secs(1)).await;
+        assert_eq!(
+            health.as_deref(),
+            Some("HTTP/1.1 200 OK"),
+            "/healthz not answered within 1 s (after {:?})",
+            started.elapsed()
+        );
+        let page = status_within(addr, PAGE, Duration::from_secs(1)).await;
+        assert_eq!(page.as_deref(), Some("HTTP/1.1 503 Service Unavailable"));
+    }
+    drop(idle);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
