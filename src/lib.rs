@@ -28,6 +28,7 @@ pub mod discord;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod highlight;
 pub mod index;
 pub mod ingest;
 pub mod lexicon;

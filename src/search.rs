@@ -572,11 +572,12 @@ impl Scored {
 
     /// The hit as shown, with the question's words highlighted (only the
     /// hits shown are highlighted: a long list of candidates is not).
-    fn into_hit(self, public_url: &str, terms: &[QueryTerm]) -> Hit {
+    fn into_hit(self, public_url: &str, terms: &[QueryTerm], analyzer: &text::Analyzer) -> Hit {
+        let words: Vec<&str> = terms.iter().map(|t| t.text.as_str()).collect();
         let highlights = if terms.is_empty() {
             Vec::new()
         } else {
-            highlights(&self.text, &fold(&self.text), terms)
+            crate::highlight::highlights(&self.text, &fold(&self.text), &words, analyzer)
         };
         let p = self.passage;
         Hit {
@@ -687,13 +688,13 @@ fn ask_with(
         .into_iter()
         .skip(q.offset)
         .take(limit)
-        .map(|s| s.into_hit(&opts.public_url, &terms))
+        .map(|s| s.into_hit(&opts.public_url, &terms, &loaded.generation.analyzer))
         .collect();
     if answer.total == 0 && q.offset == 0 {
         answer.weak = weak
             .into_iter()
             .take(limit.min(WEAK_HITS))
-            .map(|s| s.into_hit(&opts.public_url, &terms))
+            .map(|s| s.into_hit(&opts.public_url, &terms, &loaded.generation.analyzer))
             .collect();
     }
     Ok(answer)
@@ -976,35 +977,6 @@ fn speaker_passages(
     Ok((out, Vec::new()))
 }
 
-/// Character spans of `original` where the question's words occur, in one
-/// pass over the text for the offsets (a long passage costs linear time).
-fn highlights(original: &str, folded: &text::Folded, terms: &[QueryTerm]) -> Vec<[usize; 2]> {
-    let folded_starts: Vec<usize> = folded.text.char_indices().map(|(i, _)| i).collect();
-    let folded_char = |byte: usize| folded_starts.partition_point(|&s| s < byte);
-    let original_starts: Vec<usize> = original.char_indices().map(|(i, _)| i).collect();
-    let original_char = |byte: usize| original_starts.partition_point(|&s| s < byte);
-    let mut spans: Vec<[usize; 2]> = Vec::new();
-    for t in terms {
-        if t.text.is_empty() {
-            continue;
-        }
-        for (at, m) in folded.text.match_indices(t.text.as_str()) {
-            if let Some(r) = folded.original_range(folded_char(at), folded_char(at + m.len())) {
-                spans.push([original_char(r.start), original_char(r.end)]);
-            }
-        }
-    }
-    spans.sort();
-    let mut merged: Vec<[usize; 2]> = Vec::new();
-    for s in spans {
-        match merged.last_mut() {
-            Some(last) if s[0] <= last[1] => last[1] = last[1].max(s[1]),
-            _ => merged.push(s),
-        }
-    }
-    merged
-}
-
 #[cfg(test)]
 mod tests {
 
@@ -1242,22 +1214,6 @@ mod tests {
         assert!(question_pairs("2011 quantum").is_empty());
     }
 
-    #[test]
-    fn highlights_of_a_long_passage_take_linear_time_and_stay_exact() {
-        let text = "金融".repeat(20_000);
-        let folded = fold(&text);
-        let t = QueryTerm {
-            text: "金融".into(),
-            weight: 1.0,
-            parts: Vec::new(),
-            grams: Vec::new(),
-            known: true,
-            df: 1,
-            morphemes: Vec::new(),
-        };
-        let h = highlights(&text, &folded, &[t]);
-        assert_eq!(h, [[0, 40_000]]);
-    }
     use super::*;
 
     fn term(text: &str, parts: &[&str]) -> QueryTerm {
