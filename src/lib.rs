@@ -31,6 +31,7 @@ pub mod eval;
 pub mod highlight;
 pub mod index;
 pub mod ingest;
+pub mod keywords;
 pub mod lexicon;
 pub mod links;
 pub mod reply;
