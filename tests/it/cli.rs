@@ -842,20 +842,39 @@ fn text_output_is_plain_text_for_a_terminal_not_markdown() {
     }
     let v = ask_json(data.path(), &[], "客服中心");
     assert!(v["hits"][0]["link"].as_str().unwrap().contains(":~:text="));
+}
 
-    // The introduction is called what its page calls it.
+#[test]
+fn the_prompt_line_keeps_the_question_it_shows() {
+    let data = data_copy();
+    // The question a hit answers keeps its question: a long prompt is cut
+    // from the front.
+    let innovation = ask_text(data.path(), &["創新"]);
+    let prompts: Vec<&str> = innovation.lines().filter(|l| l.starts_with('↳')).collect();
+    assert!(!prompts.is_empty(), "{innovation}");
+    for p in prompts {
+        assert!(p.ends_with(['?', '？']), "{p}");
+    }
+}
+
+#[test]
+fn the_introduction_is_called_what_its_page_calls_it() {
+    let data = data_copy();
     let intro = ask_text(data.path(), &["論壇的主題是什麼?"]);
     assert!(intro.contains("[前言 · Introduction]"), "{intro}");
     assert!(!intro.contains("導言"), "{intro}");
+}
 
-    // A tip names the command as typed here.
+#[test]
+fn tips_name_the_command_line_commands() {
+    let data = data_copy();
     let none = ask_text(data.path(), &["今天天氣怎麼樣?"]);
     assert!(none.contains("forumbot speaker"), "{none}");
     assert!(!none.contains("/speaker"), "{none}");
 }
 
 #[test]
-fn paging_past_the_last_quote_and_the_last_pages_range() {
+fn the_last_page_says_which_quotes_it_shows() {
     let data = data_copy();
     let q = "客服中心";
     let all = ask_text(data.path(), &["--limit", "10", q]);
@@ -867,6 +886,14 @@ fn paging_past_the_last_quote_and_the_last_pages_range() {
         last.contains(&format!("第 {total} 段,共 {total} 段")),
         "{last}"
     );
+}
+
+#[test]
+fn a_page_exactly_at_the_end_is_not_not_covered() {
+    let data = data_copy();
+    let q = "客服中心";
+    let all = ask_text(data.path(), &["--limit", "10", q]);
+    let total = all.matches("查看原文").count();
     // Exactly at the end: no more quotes, not "not covered".
     let past = ask_text(data.path(), &["--offset", &total.to_string(), q]);
     assert!(past.contains("No more quotes"), "{past}");
