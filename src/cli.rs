@@ -8,7 +8,7 @@
 use crate::app;
 use crate::error::Failure;
 use crate::index::{self, DataDir};
-use crate::reply;
+use crate::reply::{self, TextFace, TextStyle};
 use crate::search::Question;
 use crate::serve::{self, open_engine, progress_printer};
 use crate::settings::Settings;
@@ -117,6 +117,13 @@ fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
     }
 }
 
+/// Whether text output gets the terminal's emphasis (bold): only when
+/// stdout is a terminal.
+fn stdout_emphasis() -> bool {
+    use std::io::IsTerminal;
+    reply::emphasis_for(std::io::stdout().is_terminal())
+}
+
 /// The limit asked for, or the default; outside `1..=search.max_limit` it is
 /// refused (exit 2) with the range, never silently clamped.
 pub fn checked_limit(limit: Option<usize>, settings: &Settings) -> Result<usize, Failure> {
@@ -145,6 +152,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             json,
             question,
         } => {
+            let given_limit = limit;
             let limit = checked_limit(limit, settings)?;
             if offset > MAX_OFFSET {
                 return Err(Failure::user(format!(
@@ -162,7 +170,14 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             if json {
                 print_json(&answer)
             } else {
-                print_text(&reply::to_text(&app::answer(&engine, &answer, offset)))
+                let style = TextStyle {
+                    face: TextFace::Cli { limit: given_limit },
+                    ansi: stdout_emphasis(),
+                };
+                print_text(&reply::render_text(
+                    &app::answer(&engine, &answer, offset),
+                    &style,
+                ))
             }
         }
         Command::Speaker { json, name } => {
@@ -172,7 +187,10 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             if json {
                 print_json(&s)
             } else {
-                print_text(&reply::to_text(&reply::summary(&s)))
+                print_text(&reply::render_text(
+                    &reply::summary(&s),
+                    &TextStyle::cli().with_ansi(stdout_emphasis()),
+                ))
             }
         }
         Command::Index => {
@@ -256,7 +274,10 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             if json {
                 print_json(list)
             } else {
-                print_text(&reply::to_text(&app::transcripts(&engine)))
+                print_text(&reply::render_text(
+                    &app::transcripts(&engine),
+                    &TextStyle::cli().with_ansi(stdout_emphasis()),
+                ))
             }
         }
     }

@@ -1,16 +1,23 @@
 //! The local console (`forumbot console`): the bot's commands typed on a
-//! terminal or piped in, one per line, each reply printed as it would read
-//! in Discord. Replies come from [`crate::app`], the same use cases the
-//! Discord commands call, rendered with [`reply::to_console_text`]: plain
-//! text, without Discord's markdown escapes. `/help` is the console's own
-//! (its commands are typed differently).
+//! terminal or piped in, one per line. Replies come from [`crate::app`],
+//! the same use cases the Discord commands call, rendered for a terminal
+//! with [`reply::render_text`]: plain text, the question's words in bold
+//! (ANSI) only when stdout is a terminal, links on lines of their own.
+//! `/help` is the console's own (its commands are typed differently).
 //!
-//! Commands: `/ask [--speaker NAME] [--limit N] QUESTION`, `/more`,
-//! `/speaker NAME`, `/transcripts`, `/reindex [PATH [SIDECAR]]`, `/help`,
-//! `/quit`; a line without a leading `/` is a question. Errors print the
-//! reply a Discord user would get and the console keeps reading: a line
-//! that is not UTF-8 is reported and skipped, and a reader that goes away
-//! (`console | head`) ends the session quietly.
+//! At a terminal the line is edited with rustyline, as in a shell: arrows
+//! move and recall earlier lines (history, in memory for the session),
+//! Ctrl-L clears the screen, Ctrl-C drops the line being typed, Ctrl-D on
+//! an empty line leaves; a one-line banner says to type /help. When stdin
+//! is not a terminal (a pipe, a file) lines are read as they come, with no
+//! banner and no prompt, so the output is the replies alone.
+//!
+//! Commands: `/ask [--speaker NAME] [--limit N] QUESTION`, `/more` (or
+//! `more`, `m`), `/speaker NAME`, `/transcripts`, `/reindex [PATH
+//! [SIDECAR]]`, `/help`, `/quit`; a line without a leading `/` is a
+//! question. Errors print the reply a user would get and the console keeps
+//! reading: a line that is not UTF-8 is reported and skipped, and a reader
+//! that goes away (`console | head`) ends the session quietly.
 
 use crate::app::{self, Limits};
 use crate::engine::Engine;
@@ -18,6 +25,7 @@ use crate::ingest::Upload;
 use crate::reply::{self, Reply};
 use crate::search::Question;
 use crate::settings::Settings;
+use reply::TextStyle;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -52,12 +60,14 @@ I answer with verbatim quotes from forum transcripts, each with its speaker and 
 
 郭慶怎麼看人才?                        a line without a leading / is a question
 /ask [--speaker NAME] [--limit N] QUESTION   the same, restricted to a speaker or with more quotes
-/more                                   the next quotes of the last answer
+more, m, /more                          the next quotes of the last answer
 /speaker NAME                           a speaker's summary: turns, share, keywords, key quotes
 /transcripts                            what is indexed, with links
 /reindex [PATH [SIDECAR]]               rebuild the index, or add a transcript file (UTF-8, optional TOML sidecar)
 /help                                   this text
-/quit                                   leave (so does the end of the input)
+/quit                                   leave (so do Ctrl-D and the end of the input)
+
+At a terminal: ← → edit the line, ↑ ↓ recall earlier lines, Ctrl-L clears the screen, Ctrl-C drops the line.
 
 繁體、簡體、別名(周總、主持人)和拼音(Guo Qing)都可以。
 Traditional, Simplified, aliases and pinyin all work.";
@@ -69,6 +79,10 @@ pub fn parse(line: &str) -> Line {
     let line = line.trim();
     if line.is_empty() {
         return Line::Empty;
+    }
+    // What the paging hint says to type, with or without the slash.
+    if line.eq_ignore_ascii_case("more") || line.eq_ignore_ascii_case("m") {
+        return Line::More;
     }
     let Some(rest) = line.strip_prefix('/') else {
         return Line::Ask {
@@ -151,29 +165,89 @@ fn parse_ask(args: &str) -> Line {
     }
 }
 
-/// Reads commands from `input`, writes replies to `output`, until `/quit`
-/// or the end of the input.
+/// The line the console starts with at a terminal.
+pub const BANNER: &str =
+    "forumbot console · 輸入 /help 看指令 · type /help for the commands, a question to ask, Ctrl-D to leave";
+
+/// The prompt at a terminal.
+const PROMPT: &str = "forumbot> ";
+
+/// Runs a session on the process's stdin and stdout: with the line editor
+/// when stdin is a terminal, else reading lines as they come.
+pub fn session(engine: Arc<Engine>, settings: &Settings) -> anyhow::Result<()> {
+    let style =
+        TextStyle::console().with_ansi(reply::emphasis_for(std::io::stdout().is_terminal()));
+    if std::io::stdin().is_terminal() {
+        interactive(engine, settings, style)
+    } else {
+        run_styled(
+            engine,
+            settings,
+            std::io::stdin().lock(),
+            std::io::stdout(),
+            style,
+        )
+    }
+}
+
+/// The session at a terminal: rustyline reads each line (history, arrows,
+/// Ctrl-L), replies go to stdout.
+fn interactive(engine: Arc<Engine>, settings: &Settings, style: TextStyle) -> anyhow::Result<()> {
+    use rustyline::error::ReadlineError;
+    let config = rustyline::Config::builder()
+        .max_history_size(1000)?
+        .history_ignore_dups(true)?
+        .history_ignore_space(true)
+        .auto_add_history(false)
+        .build();
+    let mut editor = rustyline::DefaultEditor::with_config(config)?;
+    let mut session = Session::new(engine, settings);
+    let mut out = std::io::stdout();
+    writeln!(out, "{BANNER}")?;
+    loop {
+        match editor.readline(PROMPT) {
+            Ok(line) => {
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
+                }
+                match parse(&line) {
+                    Line::Quit => break,
+                    Line::Empty => {}
+                    parsed => {
+                        let r = session.reply(parsed);
+                        out.write_all(reply::render_text(&r, &style).as_bytes())?;
+                        out.flush()?;
+                    }
+                }
+            }
+            // Ctrl-C drops the line being typed, as in a shell.
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Reads commands from `input`, writes replies to `output` as plain text,
+/// until `/quit` or the end of the input.
 pub fn run(
     engine: Arc<Engine>,
     settings: &Settings,
     input: impl BufRead,
-    mut output: impl Write,
+    output: impl Write,
 ) -> anyhow::Result<()> {
-    // A prompt helps a person at a terminal and would litter piped output,
-    // so it goes to stderr and only when stdin is a terminal.
-    let prompt = std::io::stdin().is_terminal();
-    let mut session = Session {
-        engine,
-        limits: Limits::new(settings),
-        last: None,
-    };
-    let show_prompt = || {
-        if prompt {
-            eprint!("forumbot> ");
-            let _ = std::io::stderr().flush();
-        }
-    };
-    show_prompt();
+    run_styled(engine, settings, input, output, TextStyle::console())
+}
+
+fn run_styled(
+    engine: Arc<Engine>,
+    settings: &Settings,
+    input: impl BufRead,
+    mut output: impl Write,
+    style: TextStyle,
+) -> anyhow::Result<()> {
+    let mut session = Session::new(engine, settings);
     let mut input = input;
     let mut bytes = Vec::new();
     let mut line_no = 0usize;
@@ -198,7 +272,7 @@ pub fn run(
         };
         if let Some(r) = r {
             let written = output
-                .write_all(reply::to_console_text(&r).as_bytes())
+                .write_all(reply::render_text(&r, &style).as_bytes())
                 .and_then(|()| output.flush());
             match written {
                 Ok(()) => {}
@@ -207,7 +281,6 @@ pub fn run(
                 Err(e) => return Err(e.into()),
             }
         }
-        show_prompt();
     }
     Ok(())
 }
@@ -254,6 +327,14 @@ struct Session {
 }
 
 impl Session {
+    fn new(engine: Arc<Engine>, settings: &Settings) -> Self {
+        Session {
+            engine,
+            limits: Limits::new(settings),
+            last: None,
+        }
+    }
+
     fn reply(&mut self, line: Line) -> Reply {
         match line {
             Line::Ask {
@@ -371,6 +452,11 @@ mod tests {
             }
         );
         assert_eq!(parse("/quit"), Line::Quit);
+        // What the paging hint says to type pages, with or without the slash.
+        for more in ["/more", "more", " m ", "More", "M"] {
+            assert_eq!(parse(more), Line::More, "{more}");
+        }
+        assert!(matches!(parse("more 人才"), Line::Ask { .. }));
         assert_eq!(parse("   "), Line::Empty);
         for bad in [
             "/ask",

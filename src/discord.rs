@@ -227,6 +227,23 @@ fn is_fatal(error: &serenity::Error) -> bool {
     }
 }
 
+/// An error and its causes, outermost first, joined by `: ` (each message
+/// once: serenity repeats its own): "Error while sending HTTP request.:
+/// error sending request for url (…): … Connection refused (os error
+/// 111)", where the outermost alone says nothing about why.
+fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(e) = next {
+        let message = e.to_string();
+        if parts.last() != Some(&message) {
+            parts.push(message);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
 /// Asks Discord for the gateway until it answers, logging every retry with
 /// its back-off. `None` when told to stop first.
 async fn reach_discord(
@@ -242,7 +259,7 @@ async fn reach_discord(
                 return Err(anyhow::Error::new(e)
                     .context("Discord refused the bot (is FORUMBOT__DISCORD__TOKEN right?)"));
             }
-            Ok(Err(e)) => e.to_string(),
+            Ok(Err(e)) => cause_chain(&e),
             Err(_) => format!("no answer within {REQUEST_TIMEOUT:?}"),
         };
         attempt += 1;
@@ -432,5 +449,27 @@ mod tests {
         let waits: Vec<u64> = (1..=9).map(|a| backoff(a).as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
         assert_eq!(backoff(u32::MAX), RETRY_MAX);
+    }
+
+    #[test]
+    fn the_retry_log_names_the_cause_not_only_the_wrapper() {
+        #[derive(Debug)]
+        struct Wrapper(std::io::Error);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("Error while sending HTTP request.")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        assert_eq!(
+            cause_chain(&Wrapper(refused)),
+            "Error while sending HTTP request.: Connection refused"
+        );
     }
 }

@@ -34,8 +34,9 @@ pub trait Classify: std::error::Error + Send + Sync + 'static {
     }
 }
 
-/// Shown after an unknown `speaker` option of a question.
-pub const HINT_ASK_SPEAKER: &str = "講者不在名單上:請從自動完成清單中選一位,或不指定講者。\nPick a speaker from the suggestions, or leave the option empty.";
+/// Shown after an unknown speaker of a question, on every face (Discord,
+/// the console): the message lists the speakers to pick from.
+pub const HINT_ASK_SPEAKER: &str = "講者不在名單上:請改用上面列出的講者(姓名、別名或拼音),或不指定講者。\nUse one of the speakers listed above (name, alias or pinyin), or name none.";
 /// Shown after a name no speaker (or several) answers to.
 pub const HINT_SPEAKER_NAME: &str = "請輸入講者姓名、別名或拼音(例如 郭慶、郭總、Guo Qing)。\nType a speaker's name, alias or pinyin.";
 /// Shown after refused transcripts: the old index still answers.
@@ -46,6 +47,9 @@ pub const HINT_NO_TRANSCRIPTS: &str = "索引未變更:請先加入一份逐字�
 /// Shown after a refused upload.
 pub const HINT_UPLOAD: &str =
     "沒有任何變更,原來的逐字稿照常回答。Nothing was changed: fix the file and upload it again.";
+/// Shown after an upload that is already indexed: there is nothing to fix.
+pub const HINT_ALREADY_INDEXED: &str =
+    "沒有任何變更:這份逐字稿已經收錄,照常回答,不必再上傳。Nothing was changed: this transcript is already indexed and answers as before; there is no need to upload it again.";
 
 impl Classify for IndexError {
     fn kind(&self) -> Kind {
@@ -117,6 +121,9 @@ impl Classify for IngestError {
 
     fn hint(&self) -> Option<&'static str> {
         match self.kind() {
+            Kind::User if matches!(self, IngestError::AlreadyIndexed { .. }) => {
+                Some(HINT_ALREADY_INDEXED)
+            }
             Kind::User => Some(HINT_UPLOAD),
             Kind::Busy | Kind::Internal => None,
         }
@@ -297,6 +304,10 @@ mod tests {
         let f = Failure::from(unknown);
         assert!(f.is_user());
         assert!(f.user_text().unwrap().ends_with(HINT_ASK_SPEAKER));
+        // Every face shows it: no wording of Discord's autocomplete.
+        for discord_only in ["自動完成", "suggestions", "option"] {
+            assert!(!HINT_ASK_SPEAKER.contains(discord_only), "{discord_only}");
+        }
         assert!(Failure::from(AskError::Empty).is_user());
         assert!(Failure::from(AskError::TooLong { got: 9, max: 1 }).is_user());
         let broken = AskError::Index(tantivy::TantivyError::InvalidArgument("x".into()));
@@ -326,6 +337,14 @@ mod tests {
             let f = Failure::from(e);
             assert!(f.user_text().unwrap().ends_with(HINT_UPLOAD), "{f}");
         }
+        // A duplicate needs no fixing: its hint does not say to fix it.
+        let duplicate = Failure::from(IngestError::AlreadyIndexed {
+            name: "a.txt".into(),
+            file: "b.txt".into(),
+        });
+        let text = duplicate.user_text().unwrap();
+        assert!(text.ends_with(HINT_ALREADY_INDEXED), "{text}");
+        assert!(!text.contains("fix"), "{text}");
         assert_eq!(Failure::from(IngestError::Io(io())).kind(), Kind::Internal);
         let busy = IngestError::Index(IndexError::Busy {
             waited: Duration::ZERO,

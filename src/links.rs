@@ -14,6 +14,8 @@ use crate::transcript::is_sentence_end;
 
 /// The route of a transcript page, in the router's syntax.
 pub const TRANSCRIPT_ROUTE: &str = "/t/{id}";
+/// The same with a trailing slash, which the router sends on to the page.
+pub const TRANSCRIPT_ROUTE_SLASH: &str = "/t/{id}/";
 
 /// The path of transcript `id`'s page (`/t/{id}`).
 pub fn transcript_path(id: &str) -> String {
@@ -39,6 +41,20 @@ pub fn turn_anchor(turn: u64) -> String {
 /// (`turn-N-pP`).
 pub fn paragraph_anchor(turn: u64, paragraph: u64) -> String {
     format!("turn-{turn}-p{paragraph}")
+}
+
+/// What the introduction (turn 0, the paragraphs before the first speaker)
+/// is called wherever a reader sees it in Chinese: on the page, in answers
+/// and in the command line. One word everywhere (and the same in both
+/// scripts).
+pub const INTRODUCTION: &str = "前言";
+
+/// A link as short as a terminal wants it: the page and the paragraph's
+/// anchor, without the `:~:text=` directive (hundreds of percent-encoded
+/// characters that only a browser reads). Answers in JSON and on Discord
+/// keep the whole link.
+pub fn without_text_directive(url: &str) -> &str {
+    url.split_once(":~:").map_or(url, |(page, _)| page)
 }
 
 /// A text fragment's start or end is a few whole clauses of at least this
@@ -223,5 +239,21 @@ mod tests {
         );
         let l = link("http://h", "abc", 4, 0, "。");
         assert_eq!(l, format!("http://h/t/abc#{}", turn_anchor(4)));
+    }
+
+    #[test]
+    fn a_short_link_keeps_the_paragraph_anchor() {
+        let l = link(
+            "http://h",
+            "abc",
+            12,
+            5,
+            "金融業對營銷新技術很敏感,因為客戶的需求變化很快。",
+        );
+        assert_eq!(without_text_directive(&l), "http://h/t/abc#turn-12-p5");
+        assert_eq!(
+            without_text_directive("http://h/t/abc#turn-1"),
+            "http://h/t/abc#turn-1"
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! character boundary (at a sentence end where one is near), with an ellipsis.
 
 use crate::index::TranscriptInfo;
+use crate::links::INTRODUCTION;
 use crate::search::Answer;
 use crate::summary::SpeakerSummary;
 use crate::transcript::is_sentence_end;
@@ -88,13 +89,45 @@ pub fn truncate(s: &str, max: usize) -> String {
     format!("{}…", &head[..sentence_end.unwrap_or(byte_end)])
 }
 
+/// Cuts `s` to at most `max` characters from the front, keeping its end:
+/// whole if it fits, else from the first clause or sentence start in the
+/// first half of what fits, else at a character, after `…`. A question
+/// ends in what it asks (…有沒有一些顯著的區別?), so that is what stays.
+pub fn truncate_front(s: &str, max: usize) -> String {
+    let s = s.trim();
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_owned();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let keep = max - 1;
+    let byte_start = s.char_indices().nth(n - keep).map_or(0, |(i, _)| i);
+    let tail = &s[byte_start..];
+    let clause_start = tail
+        .char_indices()
+        .filter(|&(_, c)| {
+            is_sentence_end(c)
+                || matches!(
+                    c,
+                    ',' | '\u{ff0c}' | '、' | ';' | '\u{ff1b}' | ':' | '\u{ff1a}'
+                )
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .find(|&start| start < tail.len() && tail[start..].chars().count() * 2 >= keep)
+        .filter(|&start| tail[..start].chars().count() * 2 <= keep);
+    let shown = &tail[clause_start.unwrap_or(0)..];
+    format!("…{}", shown.trim_start())
+}
+
 /// Longest prompt shown above an answer, in characters.
 const PROMPT_CHARS: usize = 60;
 
 /// "第 N 輪", or the introduction.
 fn turn_label(turn: u64) -> String {
     if turn == 0 {
-        "導言".to_owned()
+        INTRODUCTION.to_owned()
     } else {
         format!("第 {turn} 輪")
     }
@@ -226,6 +259,29 @@ fn no_hits_hint(query: &str, speakers: &[String]) -> String {
 /// in English finds nothing.
 pub fn answer_with_speakers(a: &Answer, offset: usize, speakers: &[String]) -> Reply {
     let title = truncate(&a.query, limits::EMBED_TITLE);
+    if a.hits.is_empty() && a.total > 0 {
+        // A page past the last quote: the question is answered, this page
+        // is just empty.
+        let description = format!(
+            "沒有更多引文了:這個問題共 {total} 段引文,{range}。\n\
+             No more quotes: this answer has {total}, and this page starts after the last one.",
+            total = a.total,
+            range = if a.total == 1 {
+                "已經列出".to_owned()
+            } else {
+                format!("{}已經列出", quote_range(1, a.total))
+            },
+        );
+        return Reply {
+            embeds: vec![Embed {
+                title: Some(title),
+                description: Some(description),
+                color: Some(COLOR_NONE),
+                ..Embed::default()
+            }],
+            ..Reply::default()
+        };
+    }
     if a.hits.is_empty() {
         // Every speaker the question was restricted to, not only the first.
         let who = if a.speakers.is_empty() {
@@ -244,7 +300,8 @@ pub fn answer_with_speakers(a: &Answer, offset: usize, speakers: &[String]) -> R
             .take(3)
             .enumerate()
             .map(|(i, h)| {
-                let who = h.speaker.as_deref().unwrap_or("導言 · Introduction");
+                let intro = format!("{INTRODUCTION} · Introduction");
+                let who = h.speaker.as_deref().unwrap_or(&intro);
                 Field {
                     name: truncate(
                         &format!("相近但不確定 · Weak match {} · {who}", i + 1),
@@ -280,7 +337,7 @@ pub fn answer_with_speakers(a: &Answer, offset: usize, speakers: &[String]) -> R
         let author = match (&h.speaker, &h.role) {
             (Some(s), Some(r)) => format!("{s} · {r}"),
             (Some(s), None) => s.clone(),
-            (None, _) => "導言 · Introduction".to_owned(),
+            (None, _) => format!("{INTRODUCTION} · Introduction"),
         };
         let author = truncate(&author, limits::AUTHOR_NAME.min(120));
         let link_line = format!("\n\n[查看原文 · {}]({})", turn_label(h.turn), h.link);
@@ -293,7 +350,7 @@ pub fn answer_with_speakers(a: &Answer, offset: usize, speakers: &[String]) -> R
                     "↳ 回應 {} 第 {} 輪的提問:{}\n",
                     escape_markdown(&p.speaker),
                     p.turn,
-                    escape_markdown(&truncate(&p.text, PROMPT_CHARS))
+                    escape_markdown(&truncate_front(&p.text, PROMPT_CHARS))
                 )
             })
             .unwrap_or_default();
@@ -322,17 +379,15 @@ pub fn answer_with_speakers(a: &Answer, offset: usize, speakers: &[String]) -> R
     }
     if let Some(last) = embeds.last_mut() {
         let shown_to = offset + n;
-        last.footer = Some(if a.total > shown_to {
-            format!(
-                "第 {}–{} 段,共 {} 段 · 逐字引用",
-                offset + 1,
-                shown_to,
-                a.total
-            )
+        let total = a.total.max(shown_to);
+        // The range whenever this is not the whole answer: a later page,
+        // the last one included, says which quotes it shows.
+        last.footer = Some(if offset == 0 && total == shown_to {
+            format!("共 {total} 段 · 逐字引用 · verbatim quotes")
         } else {
             format!(
-                "共 {} 段 · 逐字引用 · verbatim quotes",
-                a.total.max(shown_to)
+                "{},共 {total} 段 · 逐字引用 · verbatim quotes",
+                quote_range(offset + 1, shown_to)
             )
         });
     }
@@ -341,6 +396,15 @@ pub fn answer_with_speakers(a: &Answer, offset: usize, speakers: &[String]) -> R
         embeds,
         more: (a.total > offset + n).then_some(More { offset: offset + n }),
         ..Reply::default()
+    }
+}
+
+/// "第 3 段" or "第 13–14 段".
+fn quote_range(first: usize, last: usize) -> String {
+    if first >= last {
+        format!("第 {first} 段")
+    } else {
+        format!("第 {first}–{last} 段")
     }
 }
 
@@ -570,53 +634,252 @@ pub fn unescape_markdown(s: &str) -> String {
     out
 }
 
-/// The reply as plain text, as it reads in Discord but without Discord's
-/// markdown escapes (command line output); paging is `--offset N`.
+/// Which face prints a reply as text: they page and name commands
+/// differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFace {
+    /// `forumbot ask …`: the next page is `--offset N` (with the `--limit`
+    /// the command gave, which the next page needs too), and a command is
+    /// `forumbot NAME`.
+    Cli { limit: Option<usize> },
+    /// The console: the next page is `more` (or `/more`), and commands are
+    /// typed as `/NAME`.
+    Console,
+}
+
+/// How a reply is rendered for a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextStyle {
+    pub face: TextFace,
+    /// Emphasis (the question's words in a quote) by the terminal's own
+    /// means, ANSI bold: only when the output is a terminal (see
+    /// [`emphasis_for`]); otherwise none, so a pipe gets the bare text.
+    pub ansi: bool,
+}
+
+impl TextStyle {
+    /// The command line, without emphasis.
+    pub fn cli() -> Self {
+        TextStyle {
+            face: TextFace::Cli { limit: None },
+            ansi: false,
+        }
+    }
+
+    /// The console, without emphasis.
+    pub fn console() -> Self {
+        TextStyle {
+            face: TextFace::Console,
+            ansi: false,
+        }
+    }
+
+    pub fn with_ansi(self, ansi: bool) -> Self {
+        TextStyle { ansi, ..self }
+    }
+}
+
+/// Whether output that `is_terminal` gets emphasis: a terminal does,
+/// unless `NO_COLOR` is set (to anything but empty) or `TERM` is `dumb`.
+pub fn emphasis_for(is_terminal: bool) -> bool {
+    is_terminal
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+const BOLD: &str = "\x1b[1m";
+const NOT_BOLD: &str = "\x1b[22m";
+
+/// The reply as plain text for the command line: no markup, no escapes,
+/// links on lines of their own; paging is `--offset N`.
 pub fn to_text(r: &Reply) -> String {
-    render_text(r, |offset| format!("(more: --offset {offset})\n"))
+    render_text(r, &TextStyle::cli())
 }
 
-/// As [`to_text`], for the console, where the next page is `/more`.
+/// As [`to_text`], for the console, where the next page is `more`.
 pub fn to_console_text(r: &Reply) -> String {
-    render_text(r, |offset| {
-        format!("(more: /more shows the next quotes, from {})\n", offset + 1)
-    })
+    render_text(r, &TextStyle::console())
 }
 
-fn render_text(r: &Reply, more: impl Fn(usize) -> String) -> String {
+/// The reply as a terminal shows it: Discord's markdown turned into the
+/// terminal's own means (bold by ANSI only with `style.ansi`; code marks
+/// dropped; a link as its label, then its address alone on the next line,
+/// without the text directive), and commands named as `style.face` types
+/// them.
+pub fn render_text(r: &Reply, style: &TextStyle) -> String {
     let mut out = String::new();
     if let Some(c) = &r.content {
-        out.push_str(&unescape_markdown(c));
+        out.push_str(&markdown_to_terminal(c, style));
         out.push('\n');
     }
+    let literal = |s: &str| plain(&unescape_markdown(s));
     for e in &r.embeds {
         if let Some(t) = &e.title {
-            out.push_str(&format!("== {} ==\n", unescape_markdown(t)));
+            out.push_str(&format!("== {} ==\n", literal(t)));
         }
         if let Some(a) = &e.author {
-            out.push_str(&format!("[{}]\n", unescape_markdown(a)));
+            out.push_str(&format!("[{}]\n", literal(a)));
         }
         if let Some(d) = &e.description {
-            out.push_str(&unescape_markdown(d));
+            out.push_str(&markdown_to_terminal(d, style));
             out.push('\n');
         }
         for f in &e.fields {
-            let value = unescape_markdown(&f.value);
+            let value = markdown_to_terminal(&f.value, style);
+            let name = literal(&f.name);
             // A value of several lines starts on its own line, so no name
             // ends in a dangling colon.
             if value.contains('\n') {
-                out.push_str(&format!("{}\n  {}\n", f.name, value.replace('\n', "\n  ")));
+                out.push_str(&format!("{name}\n  {}\n", value.replace('\n', "\n  ")));
             } else {
-                out.push_str(&format!("{}: {value}\n", f.name));
+                out.push_str(&format!("{name}: {value}\n"));
             }
         }
         if let Some(f) = &e.footer {
-            out.push_str(&format!("-- {f}\n"));
+            out.push_str(&format!("-- {}\n", literal(f)));
         }
         out.push('\n');
     }
     if let Some(m) = &r.more {
-        out.push_str(&more(m.offset));
+        out.push_str(&match style.face {
+            TextFace::Cli { limit: None } => format!("(more: --offset {})\n", m.offset),
+            TextFace::Cli { limit: Some(n) } => {
+                format!("(more: --offset {} --limit {n})\n", m.offset)
+            }
+            TextFace::Console => format!(
+                "(more: type more or /more for the next quotes, from {})\n",
+                m.offset + 1
+            ),
+        });
+    }
+    out
+}
+
+/// Text with every control character (an escape, a tab) made a space,
+/// line breaks kept: nothing a reply quotes can drive the terminal.
+fn plain(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
+}
+
+/// A slash command of the chat faces as the command line spells it
+/// (`/speaker` → `forumbot speaker`), with what follows it.
+fn cli_command(code: &str) -> Option<String> {
+    let rest = code.strip_prefix('/')?;
+    let (name, args) = rest.split_once(' ').unwrap_or((rest, ""));
+    let command = match name {
+        "ask" => "forumbot ask",
+        "speaker" => "forumbot speaker",
+        "transcripts" => "forumbot transcripts",
+        "reindex" => "forumbot index",
+        "help" => "forumbot --help",
+        _ => return None,
+    };
+    Some(if args.is_empty() {
+        command.to_owned()
+    } else {
+        format!("{command} {args}")
+    })
+}
+
+/// The label and address of a link `[label](url)` opening at `chars[at]`,
+/// and where the text after it starts.
+fn link_at(chars: &[char], at: usize) -> Option<(String, String, usize)> {
+    let mut i = at + 1;
+    let mut label = String::new();
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if i + 1 < chars.len() => {
+                label.push('\\');
+                label.push(chars[i + 1]);
+                i += 2;
+            }
+            ']' => break,
+            '\n' => return None,
+            c => {
+                label.push(c);
+                i += 1;
+            }
+        }
+    }
+    if chars.get(i) != Some(&']') || chars.get(i + 1) != Some(&'(') {
+        return None;
+    }
+    let url_start = i + 2;
+    let url_len = chars[url_start..]
+        .iter()
+        .position(|&c| c == ')' || c.is_whitespace())?;
+    if chars[url_start + url_len] != ')' || url_len == 0 {
+        return None;
+    }
+    let url: String = chars[url_start..url_start + url_len].iter().collect();
+    Some((label, url, url_start + url_len + 1))
+}
+
+/// Discord markdown (as this module writes it) for a terminal.
+fn markdown_to_terminal(s: &str, style: &TextStyle) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut bold = false;
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if chars.get(i + 1).is_some_and(char::is_ascii_punctuation) => {
+                out.push(chars[i + 1]);
+                i += 2;
+            }
+            '*' if chars.get(i + 1) == Some(&'*') => {
+                bold = !bold;
+                if style.ansi {
+                    out.push_str(if bold { BOLD } else { NOT_BOLD });
+                }
+                i += 2;
+            }
+            '`' => match chars[i + 1..].iter().position(|&c| c == '`') {
+                Some(len) => {
+                    let code: String = plain(&chars[i + 1..i + 1 + len].iter().collect::<String>());
+                    let shown = match style.face {
+                        TextFace::Cli { .. } => cli_command(&code).unwrap_or(code),
+                        TextFace::Console => code,
+                    };
+                    out.push_str(&shown);
+                    i += len + 2;
+                }
+                None => {
+                    out.push('`');
+                    i += 1;
+                }
+            },
+            '[' => match link_at(&chars, i) {
+                Some((label, url, next)) => {
+                    out.push_str(&markdown_to_terminal(&label, style));
+                    if !out.is_empty() && !out.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    out.push_str(&plain(crate::links::without_text_directive(&url)));
+                    if chars.get(next).is_some_and(|&c| c != '\n') {
+                        out.push('\n');
+                    }
+                    i = next;
+                }
+                None => {
+                    out.push('[');
+                    i += 1;
+                }
+            },
+            c if c.is_control() && c != '\n' => {
+                out.push(' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    if bold && style.ansi {
+        out.push_str(NOT_BOLD);
     }
     // Everything echoed (the question in the title, names) reaches a
     // terminal as transcript text does: without control characters.
@@ -802,6 +1065,164 @@ mod tests {
         assert!(text.lines().all(|l| !l.trim_end().ends_with(':')), "{text}");
         assert!(text.contains("(more: --offset 3)"), "{text}");
         assert!(to_console_text(&r).contains("/more"));
+    }
+
+    #[test]
+    fn the_prompt_line_keeps_the_question_and_trims_the_preamble() {
+        let prompt = "道理很簡單,第一金融業有錢,第二個因為新技術帶來了很多顯而易見的好處,\
+            但是金融業在任何一個國家都是高監管的行業,不是像實業那樣想創新就創新,\
+            因此我想請問三位,在你們看來金融的營銷跟實業的營銷有沒有一些顯著的區別?";
+        let shown = truncate_front(prompt, PROMPT_CHARS);
+        assert!(shown.chars().count() <= PROMPT_CHARS, "{shown}");
+        assert!(shown.starts_with('…'), "{shown}");
+        assert!(shown.ends_with("有沒有一些顯著的區別?"), "{shown}");
+        // From the start of a clause, not mid-word.
+        let kept = shown.trim_start_matches('…');
+        let before = prompt[..prompt.find(kept).unwrap()].chars().next_back();
+        assert!(before.is_some_and(|c| !c.is_alphanumeric()), "{shown}");
+        assert_eq!(truncate_front("短問題?", 10), "短問題?");
+        let solid = "字".repeat(50);
+        assert_eq!(truncate_front(&solid, 10).chars().count(), 10);
+        // In the answer, the prompt line ends with the question.
+        let mut h = hit("銀行業有自己的行業特點。", vec![]);
+        h.prompt = Some(crate::conversation::Prompt {
+            turn: 1,
+            speaker: "唐文".into(),
+            text: prompt.into(),
+        });
+        let a = Answer {
+            hits: vec![h],
+            total: 1,
+            ..no_hits("創新")
+        };
+        let text = to_text(&answer(&a, 0));
+        let line = text.lines().find(|l| l.starts_with("↳")).unwrap();
+        assert!(line.ends_with("有沒有一些顯著的區別?"), "{line}");
+    }
+
+    #[test]
+    fn terminal_text_has_no_markdown_and_links_on_their_own_lines() {
+        let mut h = hit("客服中心很重要。", vec![[0, 4]]);
+        h.link = "http://x/t/t#turn-12-p5:~:text=%E5%AE%A2%E6%9C%8D".into();
+        let a = Answer {
+            hits: vec![h],
+            total: 1,
+            ..no_hits("客服中心")
+        };
+        let r = answer(&a, 0);
+        // Discord keeps its markdown and the whole link.
+        let d = r.embeds[0].description.as_deref().unwrap();
+        assert!(d.contains("**客服中心**") && d.contains(":~:text="), "{d}");
+        // Piped: no markup at all.
+        let plain = to_text(&r);
+        assert!(plain.contains("> 客服中心很重要。"), "{plain}");
+        assert!(!plain.contains("**") && !plain.contains('\x1b'), "{plain}");
+        assert!(!plain.contains("](") && !plain.contains(":~:"), "{plain}");
+        let lines: Vec<&str> = plain.lines().collect();
+        assert!(lines.contains(&"查看原文 · 第 3 輪"), "{plain}");
+        assert!(lines.contains(&"http://x/t/t#turn-12-p5"), "{plain}");
+        // A terminal: bold by ANSI, switched off after the word.
+        let tty = render_text(&r, &TextStyle::cli().with_ansi(true));
+        assert!(tty.contains("> \x1b[1m客服中心\x1b[22m很重要。"), "{tty:?}");
+        // Escapes the transcript might hold never reach the terminal.
+        let evil = Reply {
+            content: Some("a\x1b[31mb".into()),
+            ..Reply::default()
+        };
+        assert_eq!(to_text(&evil), "a [31mb\n");
+    }
+
+    #[test]
+    fn tips_name_the_commands_of_the_face_that_shows_them() {
+        let r = answer(&no_hits("今天天氣怎麼樣?"), 0);
+        let cli = to_text(&r);
+        assert!(cli.contains("forumbot speaker"), "{cli}");
+        assert!(!cli.contains("/speaker") && !cli.contains('`'), "{cli}");
+        let console = to_console_text(&r);
+        assert!(
+            console.contains("/speaker") && !console.contains('`'),
+            "{console}"
+        );
+        // Paging: the command line keeps the limit it was given.
+        let more = Reply {
+            more: Some(More { offset: 5 }),
+            ..Reply::default()
+        };
+        let style = TextStyle {
+            face: TextFace::Cli { limit: Some(2) },
+            ansi: false,
+        };
+        assert_eq!(render_text(&more, &style), "(more: --offset 5 --limit 2)\n");
+        assert_eq!(to_text(&more), "(more: --offset 5)\n");
+    }
+
+    #[test]
+    fn every_later_page_says_which_quotes_it_shows() {
+        let page = |offset: usize, n: usize, total: usize| {
+            let a = Answer {
+                hits: (0..n).map(|_| hit("一段話。", vec![])).collect(),
+                total,
+                ..no_hits("客服")
+            };
+            answer(&a, offset)
+                .embeds
+                .last()
+                .unwrap()
+                .footer
+                .clone()
+                .unwrap()
+        };
+        assert_eq!(page(0, 3, 3), "共 3 段 · 逐字引用 · verbatim quotes");
+        assert!(
+            page(0, 3, 14).starts_with("第 1–3 段,共 14 段"),
+            "{}",
+            page(0, 3, 14)
+        );
+        assert!(
+            page(12, 2, 14).starts_with("第 13–14 段,共 14 段"),
+            "{}",
+            page(12, 2, 14)
+        );
+        assert!(
+            page(3, 1, 4).starts_with("第 4 段,共 4 段"),
+            "{}",
+            page(3, 1, 4)
+        );
+    }
+
+    #[test]
+    fn a_page_past_the_last_quote_says_so_not_that_nothing_answers() {
+        let a = Answer {
+            total: 3,
+            ..no_hits("客服中心")
+        };
+        let text = to_text(&answer(&a, 3));
+        assert!(text.contains("No more quotes"), "{text}");
+        assert!(text.contains("第 1–3 段"), "{text}");
+        assert!(!text.contains("do not cover"), "{text}");
+    }
+
+    #[test]
+    fn the_introduction_has_the_name_the_page_gives_it() {
+        let mut h = hit("論壇在北京舉行。", vec![]);
+        h.speaker = None;
+        h.role = None;
+        h.turn = 0;
+        let a = Answer {
+            hits: vec![h],
+            total: 1,
+            ..no_hits("論壇")
+        };
+        let text = to_text(&answer(&a, 0));
+        assert!(
+            text.contains(&format!("[{INTRODUCTION} · Introduction]")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("查看原文 · {INTRODUCTION}")),
+            "{text}"
+        );
+        assert!(!text.contains("導言"), "{text}");
     }
 
     #[test]

@@ -141,8 +141,7 @@ pub fn pages(settings: &Settings) -> Result<(), Failure> {
 /// or the end of the input.
 pub fn console(settings: &Settings) -> Result<(), Failure> {
     let (engine, _watcher) = serving_engine(settings)?;
-    let stdin = std::io::stdin().lock();
-    crate::console::run(engine, settings, stdin, std::io::stdout())?;
+    crate::console::session(engine, settings)?;
     Ok(())
 }
 

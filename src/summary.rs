@@ -2,9 +2,9 @@
 //! and a name: who a speaker is, how much they said in each transcript, the
 //! words that set them apart, and their own sentences. Nothing here writes
 //! text: keywords and quotes are verbatim, linked through [`crate::links`];
-//! passages and word frequencies are read only through the index's
-//! accessors ([`crate::index::Generation::transcript_passages`],
-//! [`crate::index::Generation::word_doc_freq`]), never a query of its own.
+//! passages are read only through the index's accessor
+//! ([`crate::index::Generation::transcript_passages`]), never a query of
+//! its own.
 //!
 //! - **Name**: a name, alias or pinyin resolves; otherwise a surname or part
 //!   of a name (`陳`, `chen`) that fits one speaker resolves to them, one that
@@ -12,25 +12,26 @@
 //!   close matches.
 //! - **Share**: per transcript (characters of letters and digits), a line
 //!   per transcript the speaker is in; `share` is that of their main one.
-//! - **Keywords**: the speaker's words weighed against what the *other
-//!   speakers of the same transcripts* said (a smoothed log ratio of their
-//!   frequencies, times the word's rarity in the corpus), so words everybody
-//!   uses drop out; phrases the speaker stresses count more: words they
-//!   repeat, four-character idioms, words in quotation marks or in an
-//!   enumeration (`合作、開放、共贏`), and words of their closing statement.
+//! - **Keywords**: whole words and the compounds the speaker builds of
+//!   them, weighed against what the *other speakers of the same
+//!   transcripts* said and by how rare they are in Chinese at large; see
+//!   [`crate::keywords`].
 //! - **Quotes**: TextRank over the speaker's complete thoughts (a sentence;
-//!   a question only with the sentence that answers it), spread over their
-//!   turns (each new quote from the turn with the fewest so far), with their
-//!   closing statement when the transcript has one: their last turn after
-//!   the moderator's last question (or, without one, among the last turns).
-//! - **The moderator** is summarised by the questions they asked, each
-//!   with a link, not by their longest passages.
+//!   a question only with the sentence that answers it; never a courtesy),
+//!   spread over their turns (each new quote from the turn with the fewest
+//!   so far, the one saying the best keywords no quote says yet), with
+//!   their closing statement when the transcript has one: their last turn
+//!   with substance (a thanks is none) after the moderator's last question
+//!   (or, without one, among the last turns).
+//! - **The moderator** (the sidecar's; without one there, the speaker who
+//!   asked most of the questions, as a host) is summarised by the
+//!   questions they asked, each with a link, not by their longest passages.
 
 use crate::engine::{EngineOptions, Loaded};
-use crate::index::{IndexError, StoredPassage};
+use crate::index::{IndexError, StoredPassage, TranscriptInfo};
 use crate::links::link;
 use crate::speakers::{NameProblem, UnknownSpeaker};
-use crate::text::{fold_str, is_cjk, is_stop_word, is_wordlike};
+use crate::text::{fold_str, is_cjk};
 use crate::transcript::{is_question, sentence_ends, QUESTION_MARKS};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -62,7 +63,8 @@ pub struct SpeakerSummary {
     pub speaker: String,
     pub role: Option<String>,
     pub aliases: Vec<String>,
-    /// Moderates (a transcript's sidecar says so): `quotes` are the
+    /// Moderates (a transcript's sidecar says so, or, with no moderator in
+    /// it, they asked most of the questions, as a host): `quotes` are the
     /// questions they asked.
     pub moderator: bool,
     pub turns: usize,
@@ -86,82 +88,6 @@ pub enum SummaryError {
 
 const KEYWORDS: usize = 8;
 
-/// Words of everyday speech that are frequent in any talk and name no topic:
-/// never keywords (question words are already out via `is_stop_word`).
-const GENERIC_WORDS: &[&str] = &[
-    "可能",
-    "事情",
-    "东西",
-    "肯定",
-    "问题",
-    "方式",
-    "时候",
-    "方面",
-    "情况",
-    "一些",
-    "这样",
-    "那样",
-    "非常",
-    "特别",
-    "其实",
-    "现在",
-    "当中",
-    "最后",
-    "比如",
-    "就是",
-    "还是",
-    "已经",
-    "一定",
-    "需要",
-    "进行",
-    "通过",
-    "今天",
-    "这种",
-    "那种",
-    "所以",
-    "因为",
-    "如果",
-    "然后",
-    "包括",
-    "不同",
-    "相关",
-    "一样",
-    "地方",
-    "部分",
-    "过程",
-    "作为",
-    "希望",
-    "知道",
-    "时代",
-    "刚才",
-    "刚刚",
-    "第一",
-    "第二",
-    "第三",
-    "首先",
-    "其次",
-    "同时",
-    "目前",
-    "实际上",
-    "来说",
-    "来讲",
-    "方法",
-    "做法",
-    "一种",
-    "很多",
-    "更多",
-    "不会",
-    "不能",
-    "能够",
-    "出来",
-    "起来",
-    "看到",
-    "提到",
-    "说到",
-    "讲到",
-    "关注",
-    "变化",
-];
 const MAX_QUOTES: usize = 5;
 const MIN_QUOTES: usize = 3;
 /// Questions shown for a moderator.
@@ -173,11 +99,6 @@ const QUOTE_CHARS: std::ops::RangeInclusive<usize> = 12..=160;
 const THOUGHT_CHARS: usize = 220;
 /// TextRank is quadratic in sentences: beyond this, an even sample is ranked.
 const MAX_RANKED_SENTENCES: usize = 600;
-/// Part-of-speech tags (jieba's) of words that can be keywords.
-const CONTENT_TAGS: &[&str] = &[
-    "n", "nz", "ns", "nt", "nw", "vn", "v", "eng", "l", "i", "j", "an",
-];
-
 /// Resolves a typed name to one speaker (see the module docs).
 fn resolve(loaded: &Loaded, name: &str) -> Result<usize, SummaryError> {
     let dir = &loaded.speakers;
@@ -316,7 +237,10 @@ fn thoughts(passage: usize, text: &str) -> Vec<Unit> {
         i += 1;
         let piece = &text[range.clone()];
         let n = piece.chars().count();
-        if is_question(piece) || n < *QUOTE_CHARS.start() {
+        if is_question(piece)
+            || n < *QUOTE_CHARS.start()
+            || crate::keywords::substance(piece) < SUBSTANCE
+        {
             continue;
         }
         if n <= *QUOTE_CHARS.end() || (n <= THOUGHT_CHARS && piece.contains(QUESTION_MARKS)) {
@@ -399,10 +323,9 @@ fn summarise(
         let Some(info) = catalog.transcript(id) else {
             continue;
         };
-        let is_moderator = info
-            .speakers
-            .iter()
-            .any(|s| s.name == entry.name && s.moderator);
+        let ps = g.transcript_passages(id)?;
+        let moderators = moderators_of(info, &ps);
+        let is_moderator = moderators.contains(entry.name.as_str());
         moderator |= is_moderator;
         let all: usize = info.chars_per_speaker.iter().map(|(_, c)| c).sum();
         let mine: usize = info
@@ -425,14 +348,7 @@ fn summarise(
                 mine as f32 / all as f32
             },
         });
-        let ps = g.transcript_passages(id)?;
         if !is_moderator {
-            let moderators: HashSet<&str> = info
-                .speakers
-                .iter()
-                .filter(|s| s.moderator)
-                .map(|s| s.name.as_str())
-                .collect();
             if let Some(t) = closing_turn(&ps, &entry.name, &moderators, info.speakers.len()) {
                 closing_turns.insert((id.clone(), t));
             }
@@ -455,7 +371,19 @@ fn summarise(
         })
         .map_or(0.0, |(s, _)| s.share);
 
-    let keywords = keywords(loaded, &passages, &others, &closing_turns)?;
+    let said: Vec<crate::keywords::Said> = passages
+        .iter()
+        .map(|p| said_of(p, &closing_turns))
+        .collect();
+    let theirs: Vec<crate::keywords::Said> =
+        others.iter().map(|p| said_of(p, &closing_turns)).collect();
+    let keywords = crate::keywords::keywords(
+        &g.analyzer,
+        &said,
+        &theirs,
+        &|w| loaded.speakers.is_name(w),
+        KEYWORDS,
+    );
     let folded_keywords: Vec<String> = keywords.iter().map(|k| fold_str(k)).collect();
 
     let units = if moderator {
@@ -492,20 +420,85 @@ fn summarise(
     })
 }
 
-/// The speaker's closing turn of one transcript: their last turn, when it
-/// comes after the moderator's last question, or (no moderator question)
-/// when it is among the last turns, one per speaker.
+/// Who moderates a transcript: whom its sidecar says; without one named
+/// there, the speaker who asked most of the questions that open exchanges
+/// (at least [`HOST_QUESTIONS`], most of the transcript's, and in at least
+/// half of their own turns), as a host does.
+fn moderators_of<'a>(info: &'a TranscriptInfo, passages: &[StoredPassage]) -> HashSet<&'a str> {
+    let named: HashSet<&str> = info
+        .speakers
+        .iter()
+        .filter(|s| s.moderator)
+        .map(|s| s.name.as_str())
+        .collect();
+    if !named.is_empty() {
+        return named;
+    }
+    let mut asked: HashMap<&str, HashSet<u64>> = HashMap::new();
+    let mut turns: HashMap<&str, HashSet<u64>> = HashMap::new();
+    for p in passages {
+        let Some(who) = p.speaker.as_deref() else {
+            continue;
+        };
+        turns.entry(who).or_default().insert(p.turn);
+        if p.is(crate::conversation::flags::PROMPT) {
+            asked.entry(who).or_default().insert(p.turn);
+        }
+    }
+    let all: usize = asked.values().map(HashSet::len).sum();
+    info.speakers
+        .iter()
+        .map(|s| s.name.as_str())
+        .filter(|name| {
+            let asked = asked.get(name).map_or(0, HashSet::len);
+            let turns = turns.get(name).map_or(0, HashSet::len);
+            asked >= HOST_QUESTIONS && asked * 2 > all && asked * 2 >= turns
+        })
+        .collect()
+}
+
+/// Questions a speaker must have asked to be taken for the host of a
+/// transcript whose sidecar names no moderator.
+const HOST_QUESTIONS: usize = 3;
+
+/// A passage as the keyword extraction reads it.
+fn said_of<'a>(
+    p: &'a StoredPassage,
+    closing_turns: &HashSet<(String, u64)>,
+) -> crate::keywords::Said<'a> {
+    crate::keywords::Said {
+        text: &p.text,
+        turn: (p.transcript.as_str(), p.turn),
+        closing: closing_turns.contains(&(p.transcript.clone(), p.turn)),
+    }
+}
+
+/// The speaker's closing turn of one transcript: their last turn with
+/// substance (a thanks or sign-off, 謝謝李總,今天就到這裡, is none), when
+/// it comes after the moderator's last question, or (no moderator
+/// question) when it is among the last turns with substance, one per
+/// speaker.
 fn closing_turn(
     passages: &[StoredPassage],
     speaker: &str,
     moderators: &HashSet<&str>,
     speakers: usize,
 ) -> Option<u64> {
-    let last_turn = passages.iter().map(|p| p.turn).max()?;
+    let mut substance: BTreeMap<u64, usize> = BTreeMap::new();
+    for p in passages {
+        *substance.entry(p.turn).or_default() += crate::keywords::substance(&p.text);
+    }
+    let has_substance = |turn: u64| substance.get(&turn).is_some_and(|&n| n >= SUBSTANCE);
+    let last_turn = passages
+        .iter()
+        .map(|p| p.turn)
+        .filter(|&t| has_substance(t))
+        .max()?;
     let mine = passages
         .iter()
         .filter(|p| p.speaker.as_deref() == Some(speaker))
         .map(|p| p.turn)
+        .filter(|&t| has_substance(t))
         .max()?;
     let last_question = passages
         .iter()
@@ -520,6 +513,10 @@ fn closing_turn(
     // A panel needs more than one turn for a "closing" one to mean anything.
     (is_closing && mine > 1).then_some(mine)
 }
+
+/// Letters and digits a turn must say, besides courtesy and questions, to
+/// be a closing statement.
+const SUBSTANCE: usize = 8;
 
 /// The questions a moderator asked, in order: per turn, its run of
 /// question sentences (with what leads into them in the same sentence).
@@ -566,9 +563,10 @@ fn questions(passages: &[StoredPassage]) -> Vec<Unit> {
     firsts
 }
 
-/// Key quotes: the closing statement, then complete thoughts by TextRank
-/// (boosted by the speaker's keywords), each from the turn with the fewest
-/// quotes so far; in transcript order.
+/// Key quotes: the closing statement, then complete thoughts by TextRank,
+/// each from the turn with the fewest quotes so far, and among those the
+/// one that says the best keywords no quote chosen so far says; in
+/// transcript order.
 fn choose_quotes(
     loaded: &Loaded,
     passages: &[StoredPassage],
@@ -617,17 +615,33 @@ fn choose_quotes(
         })
         .collect();
     let ranks = textrank(&bags);
-    let score: Vec<f32> = (0..units.len())
-        .map(|i| {
-            let hits = keywords.iter().filter(|k| bags[i].contains(*k)).count();
-            ranks[i] * (1.0 + 0.25 * hits as f32)
+    // The keywords each unit says (compounds too: by the folded text), so
+    // that the quotes show what the keywords name: each new quote gains
+    // for the keywords no quote chosen so far says, the best ones most.
+    let said: Vec<Vec<usize>> = units
+        .iter()
+        .map(|u| {
+            let folded = fold_str(&passages[u.passage].text[u.range.clone()]);
+            (0..keywords.len())
+                .filter(|&k| folded.contains(keywords[k].as_str()))
+                .collect()
         })
         .collect();
+    let keyword_weight = |k: usize| 1.0 - 0.1 * k.min(7) as f32;
     let want = MAX_QUOTES
         .min(units.len() + pinned.len())
         .max(MIN_QUOTES.min(units.len() + pinned.len()));
     let mut chosen: Vec<Unit> = pinned;
     chosen.truncate(want);
+    let mut covered: HashSet<usize> = chosen
+        .iter()
+        .flat_map(|u| {
+            let folded = fold_str(&passages[u.passage].text[u.range.clone()]);
+            (0..keywords.len())
+                .filter(|&k| folded.contains(keywords[k].as_str()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let mut taken: Vec<usize> = Vec::new();
     let mut per_turn: HashMap<(String, u64), usize> = HashMap::new();
     for u in &chosen {
@@ -635,6 +649,14 @@ fn choose_quotes(
         *per_turn.entry((p.transcript.clone(), p.turn)).or_default() += 1;
     }
     while chosen.len() < want {
+        let score = |i: usize| {
+            let gain: f32 = said[i]
+                .iter()
+                .filter(|k| !covered.contains(k))
+                .map(|&k| keyword_weight(k))
+                .sum();
+            ranks[i] * (1.0 + gain)
+        };
         let best = (0..units.len())
             .filter(|i| !taken.contains(i))
             .filter(|&i| !taken.iter().any(|&j| similarity(&bags[i], &bags[j]) > 0.6))
@@ -648,11 +670,12 @@ fn choose_quotes(
                 };
                 turn_count(a)
                     .cmp(&turn_count(b))
-                    .then(score[b].total_cmp(&score[a]))
+                    .then(score(b).total_cmp(&score(a)))
                     .then(a.cmp(&b))
             });
         let Some(i) = best else { break };
         taken.push(i);
+        covered.extend(said[i].iter().copied());
         let p = &passages[units[i].passage];
         *per_turn.entry((p.transcript.clone(), p.turn)).or_default() += 1;
         chosen.push(units[i].clone());
@@ -666,206 +689,8 @@ fn choose_quotes(
 
 /// Whether a folded word may be a keyword at all.
 fn keyword_candidate(loaded: &Loaded, folded: &str) -> bool {
-    is_wordlike(folded)
-        && folded.chars().count() >= 2
-        && !is_stop_word(folded)
-        && !loaded.speakers.is_name(folded)
-        && !GENERIC_WORDS.contains(&folded)
-        && !folded.chars().all(|c| c.is_ascii_digit())
-}
-
-/// Byte ranges of short quoted spans (“人性”, 「念力」) of a text.
-fn quoted_spans(text: &str) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let mut open: Option<usize> = None;
-    for (i, c) in text.char_indices() {
-        match c {
-            '“' | '「' | '『' | '"' if open.is_none() => open = Some(i + c.len_utf8()),
-            '”' | '」' | '』' | '"' => {
-                if let Some(s) = open.take() {
-                    if text[s..i].chars().count() <= 12 {
-                        out.push(s..i);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// The speaker's distinctive words (see the module docs), in original
-/// script, best first.
-fn keywords(
-    loaded: &Loaded,
-    passages: &[StoredPassage],
-    others: &[StoredPassage],
-    closing_turns: &HashSet<(String, u64)>,
-) -> Result<Vec<String>, SummaryError> {
-    let g = &loaded.generation;
-    #[derive(Default)]
-    struct Stat {
-        count: f32,
-        /// Said in an enumeration or in quotation marks.
-        marked: bool,
-        enumerated: bool,
-        quoted: bool,
-        /// Said in the closing statement.
-        closing: bool,
-        original: String,
-        tag: String,
-    }
-    let mut mine: HashMap<String, Stat> = HashMap::new();
-    let mut total_mine = 0f32;
-    let mut mine_text = String::new();
-    for p in passages {
-        let folded = fold_str(&p.text);
-        let tags: HashMap<&str, &str> = g
-            .analyzer
-            .jieba()
-            .tag(&folded, true)
-            .into_iter()
-            .map(|t| (t.word, t.tag))
-            .collect();
-        let quoted = quoted_spans(&p.text);
-        let closing = closing_turns.contains(&(p.transcript.clone(), p.turn));
-        let words = g.analyzer.cut_words(&p.text);
-        // Clause-final pairs of two-character words (不忘|初心。) are
-        // candidate four-character phrases.
-        let mut phrases = Vec::new();
-        for pair in words.windows(2) {
-            let (a, b) = (&pair[0], &pair[1]);
-            let joined = format!("{}{}", a.text, b.text);
-            if a.original.end == b.original.start
-                && a.text.chars().count() == 2
-                && b.text.chars().count() == 2
-                && joined.chars().all(is_cjk)
-                && p.text[b.original.end..]
-                    .chars()
-                    .next()
-                    .is_some_and(|c| !c.is_alphanumeric())
-                && keyword_candidate(loaded, &a.text)
-                && keyword_candidate(loaded, &b.text)
-            {
-                phrases.push(crate::text::Word {
-                    text: joined,
-                    original: a.original.start..b.original.end,
-                });
-            }
-        }
-        for (w, phrase) in words
-            .into_iter()
-            .map(|w| (w, false))
-            .chain(phrases.into_iter().map(|w| (w, true)))
-        {
-            if !keyword_candidate(loaded, &w.text) {
-                continue;
-            }
-            if !phrase {
-                total_mine += 1.0;
-            }
-            let before = p.text[..w.original.start].chars().next_back();
-            let after = p.text[w.original.end..].chars().next();
-            let enumerated = before == Some('、') || after == Some('、');
-            let in_quotes = quoted
-                .iter()
-                .any(|q| q.start <= w.original.start && w.original.end <= q.end);
-            let stat = mine.entry(w.text.clone()).or_insert_with(|| Stat {
-                original: p.text[w.original.clone()].to_owned(),
-                tag: if phrase {
-                    "phrase".to_owned()
-                } else {
-                    tags.get(w.text.as_str()).copied().unwrap_or("x").to_owned()
-                },
-                ..Stat::default()
-            });
-            stat.marked |= enumerated || in_quotes;
-            stat.enumerated |= enumerated;
-            stat.quoted |= in_quotes;
-            stat.closing |= closing;
-        }
-        mine_text.push_str(&folded);
-        mine_text.push('\n');
-    }
-    // Occurrences, not tokens: a word the segmenter cut differently the
-    // second time (有念力) still counts.
-    for (w, st) in mine.iter_mut() {
-        st.count = mine_text.matches(w.as_str()).count().max(1) as f32;
-    }
-    // A phrase counts only when the speaker stresses it: in the closing
-    // statement, or said more than once.
-    mine.retain(|_, st| st.tag != "phrase" || st.closing || st.count >= 2.0);
-    let mut theirs_text = String::new();
-    let mut total_theirs = 0f32;
-    for p in others {
-        let folded = fold_str(&p.text);
-        total_theirs += g.analyzer.cut_folded(&folded).len() as f32;
-        theirs_text.push_str(&folded);
-        theirs_text.push('\n');
-    }
-    let theirs: HashMap<&str, f32> = mine
-        .keys()
-        .map(|w| (w.as_str(), theirs_text.matches(w.as_str()).count() as f32))
-        .collect();
-    let searcher = g.reader.searcher();
-    let n = searcher.num_docs().max(1) as f32;
-    let vocabulary = mine.len().max(1) as f32;
-    let alpha = 0.5f32;
-    let mut scored: Vec<(f32, String)> = Vec::new();
-    for (folded, st) in &mine {
-        let tag = st.tag.as_str();
-        let idiom = folded.chars().count() == 4
-            && folded.chars().all(is_cjk)
-            && (matches!(tag, "i" | "l") || (tag == "phrase" && st.closing));
-        // Content words, and whatever the speaker marked as a term; never
-        // numbers, measure words or particles.
-        let marked = st.marked && !matches!(tag, "m" | "q" | "mq" | "p" | "u" | "c" | "d" | "r");
-        if !CONTENT_TAGS.contains(&tag) && !idiom && !marked {
-            continue;
-        }
-        // Against the other speakers of the same transcripts.
-        let contrast = if total_theirs > 0.0 {
-            let p_mine = (st.count + alpha) / (total_mine + alpha * vocabulary);
-            let p_theirs = (theirs.get(folded.as_str()).copied().unwrap_or(0.0) + alpha)
-                / (total_theirs + alpha * vocabulary);
-            (p_mine / p_theirs).ln()
-        } else {
-            1.0
-        };
-        if contrast <= 0.0 {
-            continue;
-        }
-        // A phrase is not a term of the index: its rarest part stands in.
-        let df = if tag == "phrase" {
-            let mut parts = folded.char_indices().map(|(i, _)| i);
-            let mid = parts.nth(2).unwrap_or(0);
-            let a = g.word_doc_freq(&searcher, &folded[..mid])?;
-            let b = g.word_doc_freq(&searcher, &folded[mid..])?;
-            a.min(b) as f32
-        } else {
-            g.word_doc_freq(&searcher, folded)? as f32
-        };
-        let idf = ((n + 1.0) / (df + 1.0)).ln() + 1.0;
-        // Stressed: enumerated, quoted, in the closing statement, repeated,
-        // an idiom.
-        let stress = f32::from(u8::from(st.enumerated))
-            + f32::from(u8::from(st.quoted))
-            + 1.5 * f32::from(u8::from(st.closing))
-            + 0.5 * f32::from(u8::from(st.count >= 2.0))
-            + f32::from(u8::from(idiom));
-        let mut weight = 1.0 + stress;
-        if tag == "v" && stress < 1.0 {
-            weight *= 0.6; // plain verbs say little about a topic
-        }
-        let score = (1.0 + st.count.ln()) * contrast * idf * weight;
-        scored.push((score, folded.clone()));
-    }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    Ok(scored
-        .into_iter()
-        .take(KEYWORDS)
-        .map(|(_, f)| mine[&f].original.clone())
-        .collect())
+    folded.chars().count() >= 2
+        && crate::keywords::candidate(folded, &|w| loaded.speakers.is_name(w))
 }
 
 /// Word overlap normalised by length (TextRank's sentence similarity).

@@ -3,7 +3,7 @@
 //! [`crate::links`], whose route this router serves).
 //!
 //! `GET /t/{id}` renders one transcript, every turn an element with
-//! `id="turn-N"`; `GET /` lists the transcripts; `GET /healthz` answers 200
+//! `id="turn-N"` (`/t/{id}/` redirects there); `GET /` lists the transcripts; `GET /healthz` answers 200
 //! while a generation is loaded, with a JSON body naming that generation and
 //! when it was built (so a supervisor sees that every process of a bot has
 //! caught up with `CURRENT`). Every request renders from
@@ -675,6 +675,7 @@ fn routes(app: Arc<App>) -> Router {
         .route("/", get(list))
         .route("/healthz", get(healthz))
         .route(links::TRANSCRIPT_ROUTE, get(transcript_page))
+        .route(links::TRANSCRIPT_ROUTE_SLASH, get(transcript_page_slash))
         .fallback(not_found)
         .with_state(app)
 }
@@ -890,6 +891,21 @@ async fn not_found(State(app): State<Arc<App>>) -> Response {
     match blocking(move || page::not_found(&engine.snapshot().generation.catalog)).await {
         Some(body) => html(StatusCode::NOT_FOUND, body),
         None => internal_error(),
+    }
+}
+
+/// `/t/{id}/`, as people type or paste it: sent on to the page with a
+/// relative redirect (`../{id}`), so a prefix a proxy adds in front of
+/// `/t/` is kept; the browser keeps the `#turn-N` fragment across it.
+async fn transcript_page_slash(
+    State(app): State<Arc<App>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    match id {
+        Ok(Path(id)) if transcript::is_valid_id(&id) => {
+            axum::response::Redirect::permanent(&format!("../{id}")).into_response()
+        }
+        _ => not_found(State(app)).await,
     }
 }
 

@@ -262,13 +262,13 @@ fn ask_with(
         .into_iter()
         .skip(q.offset)
         .take(limit)
-        .map(|s| s.into_hit(&opts.public_url, &terms))
+        .map(|s| s.into_hit(&opts.public_url, &terms, &loaded.generation.analyzer))
         .collect();
     if answer.total == 0 && q.offset == 0 {
         answer.weak = weak
             .into_iter()
             .take(limit.min(WEAK_HITS))
-            .map(|s| s.into_hit(&opts.public_url, &terms))
+            .map(|s| s.into_hit(&opts.public_url, &terms, &loaded.generation.analyzer))
             .collect();
     }
     Ok(answer)
@@ -449,7 +449,8 @@ pub fn explain(
         .map(|j| {
             let answer = j.verdict == Verdict::Answer;
             (
-                j.scored.into_hit(&opts.public_url, &terms),
+                j.scored
+                    .into_hit(&opts.public_url, &terms, &loaded.generation.analyzer),
                 j.features,
                 answer,
             )
@@ -482,7 +483,6 @@ fn question_terms(
 mod tests {
     use super::evidence::{cover, pair_overlap, question_pairs, MORPHEME_CREDIT};
     use super::parse::idf;
-    use super::present::highlights;
     use crate::text::{self, fold_str};
 
     /// An engine over one hand-made transcript with a moderator.
@@ -713,22 +713,6 @@ mod tests {
         assert!(question_pairs("2011 quantum").is_empty());
     }
 
-    #[test]
-    fn highlights_of_a_long_passage_take_linear_time_and_stay_exact() {
-        let text = "金融".repeat(20_000);
-        let folded = fold(&text);
-        let t = QueryTerm {
-            text: "金融".into(),
-            weight: 1.0,
-            parts: Vec::new(),
-            grams: Vec::new(),
-            known: true,
-            df: 1,
-            morphemes: Vec::new(),
-        };
-        let h = highlights(&text, &folded, &[t]);
-        assert_eq!(h, [[0, 40_000]]);
-    }
     use super::*;
 
     fn term(text: &str, parts: &[&str]) -> QueryTerm {

@@ -30,11 +30,17 @@ impl Scored {
 
     /// The hit as shown, with the question's words highlighted (only the
     /// hits shown are highlighted: a long list of candidates is not).
-    pub(super) fn into_hit(self, public_url: &str, terms: &[QueryTerm]) -> Hit {
+    pub(super) fn into_hit(
+        self,
+        public_url: &str,
+        terms: &[QueryTerm],
+        analyzer: &text::Analyzer,
+    ) -> Hit {
+        let words: Vec<&str> = terms.iter().map(|t| t.text.as_str()).collect();
         let highlights = if terms.is_empty() {
             Vec::new()
         } else {
-            highlights(&self.text, &fold(&self.text), terms)
+            crate::highlight::highlights(&self.text, &fold(&self.text), &words, analyzer)
         };
         let p = self.passage;
         Hit {
@@ -79,38 +85,6 @@ pub fn quote_of(p: &index::StoredPassage) -> (String, u64) {
         }
     }
     (p.text.clone(), p.paragraph)
-}
-/// Character spans of `original` where the question's words occur, in one
-/// pass over the text for the offsets (a long passage costs linear time).
-pub(super) fn highlights(
-    original: &str,
-    folded: &text::Folded,
-    terms: &[QueryTerm],
-) -> Vec<[usize; 2]> {
-    let folded_starts: Vec<usize> = folded.text.char_indices().map(|(i, _)| i).collect();
-    let folded_char = |byte: usize| folded_starts.partition_point(|&s| s < byte);
-    let original_starts: Vec<usize> = original.char_indices().map(|(i, _)| i).collect();
-    let original_char = |byte: usize| original_starts.partition_point(|&s| s < byte);
-    let mut spans: Vec<[usize; 2]> = Vec::new();
-    for t in terms {
-        if t.text.is_empty() {
-            continue;
-        }
-        for (at, m) in folded.text.match_indices(t.text.as_str()) {
-            if let Some(r) = folded.original_range(folded_char(at), folded_char(at + m.len())) {
-                spans.push([original_char(r.start), original_char(r.end)]);
-            }
-        }
-    }
-    spans.sort();
-    let mut merged: Vec<[usize; 2]> = Vec::new();
-    for s in spans {
-        match merged.last_mut() {
-            Some(last) if s[0] <= last[1] => last[1] = last[1].max(s[1]),
-            _ => merged.push(s),
-        }
-    }
-    merged
 }
 
 /// Several speakers named: each one's best hits in turn, so every speaker

@@ -191,7 +191,8 @@ fn ask_pages_with_offset_and_refuses_limits_out_of_range() {
     // The text hint names the option that pages.
     let out = forumbot(data.path(), &["ask", "--limit", "1", q]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("(more: --offset 1)"), "{text}");
+    // …and keeps the limit the command gave, which the next page needs too.
+    assert!(text.contains("(more: --offset 1 --limit 1)"), "{text}");
 
     for limit in ["0", "11", "100000"] {
         let out = forumbot(data.path(), &["ask", "--limit", limit, q]);
@@ -933,6 +934,85 @@ fn terminal_control_characters_in_a_question_never_reach_the_terminal() {
     );
 }
 
+/// The text of `forumbot ask ARGS…` (piped, so no terminal emphasis).
+fn ask_text(data: &Path, args: &[&str]) -> String {
+    let mut all = vec!["ask"];
+    all.extend_from_slice(args);
+    let out = forumbot(data, &all);
+    assert!(
+        out.status.success(),
+        "ask {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn text_output_is_plain_text_for_a_terminal_not_markdown() {
+    let data = data_copy();
+    let text = ask_text(data.path(), &["客服中心"]);
+    // No Discord markup: no bold markers, no [label](url), no escapes.
+    for markup in ["**", "](", "\\", "`", "\x1b"] {
+        assert!(!text.contains(markup), "{markup:?} in:\n{text}");
+    }
+    // Each link on a line of its own, cut to the paragraph's anchor (the
+    // text fragment stays in --json and on Discord).
+    let links: Vec<&str> = text.lines().filter(|l| l.contains("://")).collect();
+    assert!(!links.is_empty(), "{text}");
+    for l in &links {
+        assert!(
+            l.starts_with(&format!("http://bot.test/t/{BUNDLED_ID}#turn-")) && !l.contains(":~:"),
+            "{l}"
+        );
+    }
+    let v = ask_json(data.path(), &[], "客服中心");
+    assert!(v["hits"][0]["link"].as_str().unwrap().contains(":~:text="));
+}
+
+#[test]
+fn the_prompt_line_keeps_the_question_it_shows() {
+    let data = data_copy();
+    // The question a hit answers keeps its question: a long prompt is cut
+    // from the front.
+    let innovation = ask_text(data.path(), &["創新"]);
+    let prompts: Vec<&str> = innovation.lines().filter(|l| l.starts_with('↳')).collect();
+    assert!(!prompts.is_empty(), "{innovation}");
+    for p in prompts {
+        assert!(p.ends_with(['?', '？']), "{p}");
+    }
+}
+
+#[test]
+fn the_introduction_is_called_what_its_page_calls_it() {
+    let data = data_copy();
+    let intro = ask_text(data.path(), &["論壇的主題是什麼?"]);
+    assert!(intro.contains("[前言 · Introduction]"), "{intro}");
+    assert!(!intro.contains("導言"), "{intro}");
+}
+
+#[test]
+fn tips_name_the_command_line_commands() {
+    let data = data_copy();
+    let none = ask_text(data.path(), &["今天天氣怎麼樣?"]);
+    assert!(none.contains("forumbot speaker"), "{none}");
+    assert!(!none.contains("/speaker"), "{none}");
+}
+
+#[test]
+fn the_last_page_says_which_quotes_it_shows() {
+    let data = data_copy();
+    let q = "客服中心";
+    let all = ask_text(data.path(), &["--limit", "10", q]);
+    let total = all.matches("查看原文").count();
+    assert!(total >= 2, "{all}");
+    // The last page says which quotes it shows.
+    let last = ask_text(data.path(), &["--offset", &(total - 1).to_string(), q]);
+    assert!(
+        last.contains(&format!("第 {total} 段,共 {total} 段")),
+        "{last}"
+    );
+}
+
 #[test]
 fn eval_refuses_a_file_too_large_or_not_a_file_before_reading_it() {
     let data = data_copy();
@@ -951,4 +1031,62 @@ fn eval_refuses_a_file_too_large_or_not_a_file_before_reading_it() {
         assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
         assert!(stderr.contains(want), "{file}: {stderr}");
     }
+}
+
+#[test]
+fn a_page_exactly_at_the_end_is_not_not_covered() {
+    let data = data_copy();
+    let q = "客服中心";
+    let all = ask_text(data.path(), &["--limit", "10", q]);
+    let total = all.matches("查看原文").count();
+    // Exactly at the end: no more quotes, not "not covered".
+    let past = ask_text(data.path(), &["--offset", &total.to_string(), q]);
+    assert!(past.contains("No more quotes"), "{past}");
+    assert!(!past.contains("do not cover"), "{past}");
+}
+
+#[test]
+fn highlights_are_whole_words_of_the_question() {
+    let data = data_copy();
+    for q in [
+        "郭總有沒有特別注重90後?",
+        "郭慶怎麼看人才?",
+        "周伊麗怎麼看客服中心?",
+    ] {
+        let v = ask_json(data.path(), &["--limit", "5"], q);
+        for h in v["hits"].as_array().unwrap() {
+            let chars: Vec<char> = h["text"].as_str().unwrap().chars().collect();
+            for span in h["highlights"].as_array().unwrap() {
+                let (a, b) = (
+                    span[0].as_u64().unwrap() as usize,
+                    span[1].as_u64().unwrap() as usize,
+                );
+                let marked: String = chars[a..b].iter().collect();
+                let around: String = chars[a.saturating_sub(2)..(b + 2).min(chars.len())]
+                    .iter()
+                    .collect();
+                // 然後 and 最後 are words of their own: their 後 is not 90後's.
+                assert!(
+                    !(marked == "後" && (around.contains("然後") || around.contains("最後"))),
+                    "{q}: {marked} in {around}"
+                );
+                assert!(!marked.is_empty(), "{q}");
+            }
+        }
+    }
+    // The words asked about are still marked.
+    let v = ask_json(data.path(), &[], "周伊麗怎麼看客服中心?");
+    let h = &v["hits"][0];
+    let chars: Vec<char> = h["text"].as_str().unwrap().chars().collect();
+    let marked: Vec<String> = h["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            chars[s[0].as_u64().unwrap() as usize..s[1].as_u64().unwrap() as usize]
+                .iter()
+                .collect()
+        })
+        .collect();
+    assert!(marked.iter().any(|m| m == "客服中心"), "{marked:?}");
 }

@@ -336,6 +336,9 @@ async fn an_unreachable_discord_is_retried_out_loud_and_sigterm_stops_at_once() 
         "{log}"
     );
     assert!(log.contains("retrying in 1 s (attempt 1)"), "{log}");
+    // Why it is unreachable, not only serenity's "Error while sending HTTP
+    // request.".
+    assert!(log.contains("Connection refused"), "{log}");
     let (took, status) = bot.terminate().await;
     assert!(status.success(), "{status:?}\n{}", bot.log());
     assert!(

@@ -259,6 +259,31 @@ async fn every_hit_link_opens_the_turn_holding_its_quote() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trailing_slash_is_sent_on_to_the_page() {
+    let app = App::bundled().await;
+    let id = "000_075a307d861b3240";
+    // Followed, as a browser does: the page itself.
+    let (status, _, page) = app.get(&format!("/t/{id}/")).await;
+    assert_eq!(status, 200);
+    assert!(element_by_id(&page, "turn-1").is_some(), "{page}");
+    // The redirect itself is relative, so a proxy's prefix stays.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{}/t/{id}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert_eq!(r.headers()["location"], format!("../{id}").as_str());
+    // An unknown id with a slash is still a 404 page, not a redirect.
+    assert_eq!(app.get("/t/no-such-transcript/").await.0, 404);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_and_hostile_ids_get_a_404_page() {
     let app = App::bundled().await;
     for path in [
