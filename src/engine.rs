@@ -10,6 +10,7 @@
 //! rebuild runs at a time within the process, and an upload whose rebuild
 //! fails is taken back out, so a refused upload changes nothing.
 
+use crate::forums::Forums;
 use crate::index::{self, BuildReport, DataDir, Freshness, Generation, IndexError, Progress};
 use crate::speakers::SpeakerDirectory;
 use std::path::{Path, PathBuf};
@@ -53,14 +54,18 @@ impl EngineOptions {
 pub struct Loaded {
     pub generation: Generation,
     pub speakers: SpeakerDirectory,
+    /// The transcripts as people name them, and who spoke how much in each.
+    pub forums: Forums,
 }
 
 impl Loaded {
     fn new(generation: Generation) -> Self {
         let speakers = SpeakerDirectory::new(&generation.catalog);
+        let forums = Forums::new(&generation.catalog);
         Loaded {
             generation,
             speakers,
+            forums,
         }
     }
 }

@@ -21,6 +21,7 @@
 //!   signal. No face imports another.
 
 pub mod app;
+pub mod chart;
 pub mod cli;
 pub mod console;
 pub mod conversation;
@@ -28,6 +29,7 @@ pub mod discord;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod forums;
 pub mod index;
 pub mod ingest;
 pub mod lexicon;
