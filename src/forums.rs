@@ -797,7 +797,13 @@ impl Forums {
             if clues.is_empty() {
                 continue;
             }
-            let span = start..venue.end;
+            // 論壇上, 會議中: the place word goes with the forum word.
+            let after = folded[venue.end..]
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '上' | '中' | '里' | '内'))
+                .map_or(0, char::len_utf8);
+            let span = start..venue.end + after;
             let fitting: Vec<usize> = (0..self.entries.len())
                 .filter(|&i| clues.iter().all(|c| self.fits(i, c)))
                 .collect();
@@ -1168,7 +1174,10 @@ mod tests {
         let f = archive();
         let mut rest = fold_str("郭慶在2021年那場論壇上怎麼看人才?");
         assert_eq!(f.narrow(&[], &mut rest).unwrap(), ["gen_00000"]);
-        assert!(!rest.contains("2021") && !rest.contains("论坛"), "{rest}");
+        assert!(
+            !rest.contains("2021") && !rest.contains("论坛") && !rest.contains('上'),
+            "{rest}"
+        );
         assert!(rest.contains("人才") && rest.contains("郭庆"), "{rest}");
         // An option wins over the question, whose naming words still go.
         let mut rest = fold_str("2030年的峰會上說了什麼");

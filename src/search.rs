@@ -43,6 +43,10 @@ pub struct Question {
     pub limit: usize,
     /// Hits to skip (paging).
     pub offset: usize,
+    /// Issue 22: search only these transcripts (ids, resolved by
+    /// [`crate::forums::Forums::resolve`]); empty: every transcript, or
+    /// those the question names.
+    pub transcripts: Vec<String>,
 }
 
 impl Question {
@@ -52,6 +56,7 @@ impl Question {
             speaker: None,
             limit: 3,
             offset: 0,
+            transcripts: Vec::new(),
         }
     }
 }
@@ -86,6 +91,8 @@ pub struct Answer {
     pub speaker: Option<String>,
     /// Every speaker the question was restricted to.
     pub speakers: Vec<String>,
+    /// The transcripts searched (ids), when not all of them (issue 22).
+    pub transcripts: Vec<String>,
     pub hits: Vec<Hit>,
     /// When nothing answers with confidence: the nearest passages, clearly
     /// not answers (empty whenever `hits` is not).
@@ -107,6 +114,8 @@ pub enum AskError {
     TooLong { got: usize, max: usize },
     #[error(transparent)]
     UnknownSpeaker(#[from] UnknownSpeaker),
+    #[error(transparent)]
+    UnknownTranscript(#[from] crate::forums::UnknownTranscript),
     #[error("search failed: {0}")]
     Index(#[from] tantivy::TantivyError),
 }
@@ -173,6 +182,8 @@ struct Parsed {
     asks_for_question: bool,
     position: Option<Position>,
     rest: String,
+    /// Issue 22: the transcripts searched (ids); empty: all.
+    transcripts: Vec<String>,
 }
 
 /// Whether a folded question asks what was asked: 问 as a verb (问了,
@@ -247,6 +258,9 @@ fn parse_question(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result
             rest.replace_range(span.clone(), " ");
         }
     }
+    // Issue 22: a transcript given or named narrows the search; the words
+    // naming it are taken out like names (see crate::forums).
+    let transcripts = loaded.forums.narrow(&q.transcripts, &mut rest)?;
     let asks = asks_for_question(&rest);
     let mut position = None;
     if !speakers.is_empty() {
@@ -266,6 +280,7 @@ fn parse_question(loaded: &Loaded, opts: &EngineOptions, q: &Question) -> Result
         folded,
         speakers,
         rest,
+        transcripts,
     })
 }
 
@@ -400,6 +415,47 @@ fn candidate_query(
             (Occur::Must, words),
             (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
         ])),
+    }
+}
+
+/// Issue 22: passages of any of the transcripts `ids`.
+fn transcript_filter(loaded: &Loaded, ids: &[String]) -> BooleanQuery {
+    let field = loaded.generation.fields.transcript;
+    BooleanQuery::new(
+        ids.iter()
+            .map(|id| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, id),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
+            .collect(),
+    )
+}
+
+/// Issue 22: what a search is restricted to: the speakers' passages
+/// ([`speaker_filter`]) within the transcripts ([`transcript_filter`]);
+/// either list may be empty (no restriction by it).
+fn restriction(
+    loaded: &Loaded,
+    speakers: &[String],
+    transcripts: &[String],
+) -> Option<Box<dyn Query>> {
+    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if !speakers.is_empty() {
+        must.push((Occur::Must, Box::new(speaker_filter(loaded, speakers))));
+    }
+    if !transcripts.is_empty() {
+        must.push((
+            Occur::Must,
+            Box::new(transcript_filter(loaded, transcripts)),
+        ));
+    }
+    match must.len() {
+        0 => None,
+        1 => must.pop().map(|(_, q)| q),
+        _ => Some(Box::new(BooleanQuery::new(must))),
     }
 }
 
@@ -648,6 +704,7 @@ fn ask_with(
         query: q.text.trim().to_owned(),
         speaker: speaker_names.first().cloned(),
         speakers: speaker_names.clone(),
+        transcripts: parsed.transcripts.clone(),
         hits: Vec::new(),
         weak: Vec::new(),
         total: 0,
@@ -753,8 +810,8 @@ fn rank(
     speakers: &[String],
     clock: &mut Clock,
 ) -> Result<Ranked, AskError> {
-    let filter: Option<Box<dyn Query>> = (!speakers.is_empty())
-        .then(|| Box::new(speaker_filter(loaded, speakers)) as Box<dyn Query>);
+    // Issue 22: the speakers within the transcripts (was: the speakers).
+    let filter = restriction(loaded, speakers, &parsed.transcripts);
     let fetched = opts.candidates.max(opts.max_limit * 2);
     let query = candidate_query(loaded, terms, filter, fetched as u64);
     let top: Vec<(f32, DocAddress)> =
@@ -944,10 +1001,10 @@ fn speaker_passages(
     speakers: &[String],
     parsed: &Parsed,
 ) -> Result<Ranked, AskError> {
-    let addrs = searcher.search(
-        &speaker_filter(loaded, speakers),
-        &tantivy::collector::DocSetCollector,
-    )?;
+    // Issue 22: within the transcripts (was: speaker_filter alone).
+    let filter = restriction(loaded, speakers, &parsed.transcripts)
+        .unwrap_or_else(|| Box::new(speaker_filter(loaded, speakers)));
+    let addrs = searcher.search(&filter, &tantivy::collector::DocSetCollector)?;
     let wanted = parsed.position.map(|p| match p {
         Position::First => flags::FIRST_TURN,
         Position::Last => flags::LAST_TURN,
