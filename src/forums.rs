@@ -807,7 +807,7 @@ impl Forums {
             let fitting: Vec<usize> = (0..self.entries.len())
                 .filter(|&i| clues.iter().all(|c| self.fits(i, c)))
                 .collect();
-            let name = folded[span.clone()].trim().to_owned();
+            let name = folded[start..venue.end].trim().to_owned();
             match fitting.len() {
                 0 => {
                     let close = self.close(&clues);
