@@ -779,7 +779,10 @@ impl Forums {
         };
         // An id, as a word of its own (ids with a digit, `_` or `-` only:
         // a plain word such as `panel` is a word first).
-        for (start, word) in id_words(folded) {
+        let id_like = folded
+            .bytes()
+            .any(|b| b == b'_' || b == b'-' || b.is_ascii_digit());
+        for (start, word) in id_words(folded).into_iter().filter(|_| id_like) {
             if !word.contains(|c: char| c.is_ascii_digit() || c == '_' || c == '-') {
                 continue;
             }
