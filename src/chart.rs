@@ -154,7 +154,7 @@ fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -1082,7 +1082,7 @@ mod tests {
     #[test]
     fn text_bars_and_legend_say_the_same_numbers() {
         let p = sample();
-        let t = text(&[p.clone()], Some("甲"));
+        let t = text(std::slice::from_ref(&p), Some("甲"));
         assert!(t.contains("50.0%"), "{t}");
         assert!(t.contains("▶ B 甲"), "{t}");
         assert!(t.contains(": ABAC"), "{t}");

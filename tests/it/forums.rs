@@ -298,7 +298,7 @@ fn the_picture_shows_the_shares_of_words_of_the_parse() {
     }
 
     // The text bars say the same percentages.
-    let text = chart::text(&[p.clone()], None);
+    let text = chart::text(std::slice::from_ref(&p), None);
     for (name, words, _) in &expected {
         let pct = format!("{:.1}%", *words as f64 / total as f64 * 100.0);
         let line = text.lines().find(|l| l.contains(name.as_str())).unwrap();
@@ -334,4 +334,42 @@ fn transcripts_shows_one_transcript_with_its_text_bars() {
     assert!((shares - 1.0).abs() < 1e-9, "{shares}");
     let out = forumbot(data.path(), &["transcripts", "2018年的金融科技峰會"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_console_asks_within_a_transcript_and_prints_its_text_bars() {
+    use std::io::Write;
+    let data = archive_data();
+    let mut child = support::forumbot_command(data.path())
+        .arg("console")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            "/transcripts 西安\n/ask --transcript 西安 人才\n/ask --transcript zzz 人才\n"
+                .as_bytes(),
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let bars = text.find("Who spoke how much (words)").expect("text bars");
+    let searched = text
+        .find("Searched only in:")
+        .expect("the answer says where");
+    let refused = text
+        .find("no transcript is called \"zzz\"")
+        .expect("the refusal");
+    assert!(bars < searched && searched < refused, "{text}");
+    assert!(text.contains("/t/gen_00001#turn-"), "{text}");
+    assert!(
+        !text.contains("/t/gen_00000#") && !text.contains(&format!("/t/{BUNDLED}#")),
+        "{text}"
+    );
 }
