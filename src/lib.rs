@@ -13,6 +13,9 @@
 //! - [`search`] (snapshot + question → answer) and [`summary`] (snapshot +
 //!   name → summary) are pure, and link quotes through [`links`], the one
 //!   place that knows the transcript pages' URLs;
+//! - [`forums`] knows the transcripts as people name them (id, title
+//!   words, date) and who spoke how much in each, and [`chart`] draws that
+//!   (SVG, PNG or text bars);
 //! - [`app`] holds the use cases every face shares and [`error`] tells the
 //!   user's mistakes from ours, once; [`reply`] renders replies for Discord,
 //!   the console or JSON;
