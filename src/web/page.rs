@@ -50,8 +50,8 @@ ul.speakers li{margin:.2rem 0}
 .turn p:target{box-shadow:-.75rem 0 0 var(--target-edge)}
 .turn:target,.turn:has(:target){background:var(--target);border-left-color:var(--target-edge)}
 ::target-text{background:#ffd43b;color:inherit}
-figure.participation{margin:0 0 1rem}
-figure.participation svg{display:block;width:100%;height:auto;font-family:inherit}
+figure.participation{margin:0 0 1rem;overflow-x:auto}
+figure.participation svg{display:block;width:100%;min-width:640px;height:auto;font-family:inherit}
 figure.participation a:focus rect,figure.participation a:hover rect{stroke:var(--fg);stroke-width:1.5}
 figure.participation figcaption{color:var(--muted);font-size:.85rem}
 ol.transcripts{padding-left:1.2rem}
