@@ -4,7 +4,8 @@
 # (`#turn-N-pP`) is in the DOM holding the quote, it is the `:target` and
 # its turn is highlighted, it is scrolled into the viewport, the turn's
 # sticky header (the speaker's name) is on screen with it, and a screenshot
-# shows the highlight.
+# shows the highlight. Then the page's picture of who spoke how much: drawn,
+# a bar per speaker, a link per turn that goes to the turn when clicked.
 #
 # Chromium is installed from Debian when missing; the script skips (exit 0,
 # with the reason) only when that is impossible. Everything else that goes
@@ -19,7 +20,8 @@
 #
 # Environment: FORUMBOT_BIN (binary to use), QUESTION (question whose first
 # hit is opened), SCREENSHOT (where to keep the screenshot; default: a temp
-# file), WIDTH / HEIGHT (viewport, default 900×1200), MOBILE=1 (emulate a
+# file), PICTURE_SHOT (where to keep the screenshot of the page's picture of
+# who spoke how much), WIDTH / HEIGHT (viewport, default 900×1200), MOBILE=1 (emulate a
 # phone; e.g. WIDTH=390 HEIGHT=844 MOBILE=1), KEEP=1 (keep the work directory).
 set -euo pipefail
 
@@ -335,4 +337,182 @@ SPEAKER=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["hit
 timeout 90 "$PYTHON" "$WORK/cdp.py" "$CHROME" "$LINK" "$TURN" "$QUOTE" "$SHOT" "$WIDTH" "$HEIGHT" \
     "$(mktemp -d -p "$WORK")" "$MOBILE" "$SPEAKER" "${CHROME_FLAGS[@]}" || fail "the linked turn is not shown as targeted"
 [ "$SHOT" = "$WORK/screenshot.png" ] || echo "browser: screenshot kept at $SHOT"
+
+# --- 3: the "who spoke how much" picture of the page -----------------------
+# The transcript page opened at its top: the inline SVG is drawn at a useful
+# size, has a bar per speaker and a link per turn, a click on a turn of the
+# strip targets that turn and scrolls to it, and a screenshot of the picture
+# shows the speakers' colours (PICTURE_SHOT keeps it; docs/ has one).
+PAGE="${LINK%%#*}"
+PICTURE_SHOT=${PICTURE_SHOT:-$WORK/picture.png}
+case $PICTURE_SHOT in /*) ;; *) PICTURE_SHOT=$ROOT/$PICTURE_SHOT ;; esac
+cat >"$WORK/picture.py" <<'PY'
+"""Checks the picture of who spoke how much on a transcript page, over
+--remote-debugging-pipe like cdp.py."""
+import base64, json, os, subprocess, sys, time, zlib
+
+chrome, page, shot, width, height, profile, mobile = sys.argv[1:8]
+width, height, mobile = int(width), int(height), mobile == "1"
+flags = sys.argv[8:]
+FIRST = (0x55, 0xAC, 0xEE)  # the first speaker's colour, src/chart.rs PALETTE
+
+to_r, to_w = os.pipe()
+from_r, from_w = os.pipe()
+def child_fds():
+    r, w = os.dup(to_r), os.dup(from_w)
+    os.dup2(r, 3)
+    os.dup2(w, 4)
+proc = subprocess.Popen(
+    [chrome, *flags, "--remote-debugging-pipe", "--user-data-dir=" + profile, "about:blank"],
+    pass_fds=(3, 4), preexec_fn=child_fds, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+os.close(to_r)
+os.close(from_w)
+out, inp = os.fdopen(to_w, "wb", buffering=0), os.fdopen(from_r, "rb", buffering=0)
+buf, next_id, events = b"", 0, []
+
+def recv():
+    global buf
+    while b"\0" not in buf:
+        chunk = inp.read(65536)
+        if not chunk:
+            raise SystemExit("chromium closed the pipe")
+        buf += chunk
+    msg, buf = buf.split(b"\0", 1)
+    return json.loads(msg)
+
+def call(method, session=None, **params):
+    global next_id
+    next_id += 1
+    msg = {"id": next_id, "method": method, "params": params}
+    if session:
+        msg["sessionId"] = session
+    out.write(json.dumps(msg).encode() + b"\0")
+    while True:
+        m = recv()
+        if m.get("id") == next_id:
+            if "error" in m:
+                raise SystemExit("%s failed: %s" % (method, m["error"]))
+            return m.get("result", {})
+        events.append(m)
+
+def wait_load(session, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        for i, e in enumerate(events):
+            if e.get("method") == "Page.loadEventFired" and e.get("sessionId") == session:
+                del events[i]
+                return
+        events.append(recv())
+    raise SystemExit("the page did not load")
+
+def js(session, expression):
+    r = call("Runtime.evaluate", session, expression=expression, returnByValue=True)
+    return r["result"].get("value")
+
+def pixels(data):
+    pos, idat = 8, b""
+    while pos < len(data):
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, ctype = int.from_bytes(body[0:4], "big"), int.from_bytes(body[4:8], "big"), body[9]
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    bpp = 4 if ctype == 6 else 3
+    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp)
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b, c = prev[x], prev[x - bpp] if x >= bpp else 0
+            if f == 1: line[x] = (line[x] + a) & 255
+            elif f == 2: line[x] = (line[x] + b) & 255
+            elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    return w, h, bpp, rows
+
+PROBE = """(() => {
+  const svg = document.querySelector('figure.participation svg');
+  if (!svg) return {found: false};
+  const r = svg.getBoundingClientRect();
+  const turns = [...document.querySelectorAll('section.turn:not(.intro)')].map(s => s.id);
+  const links = [...svg.querySelectorAll('a')].map(a => a.getAttribute('href'));
+  return {found: true, width: r.width, height: r.height, top: r.top + scrollY,
+          bars: svg.querySelectorAll('rect[data-speaker]').length,
+          speakers: document.querySelectorAll('ul.speakers li').length,
+          turns: turns, links: links,
+          text: svg.querySelectorAll('text').length,
+          fill: getComputedStyle(svg.querySelector('rect[data-speaker]')).fill};
+})()"""
+
+try:
+    target = call("Target.createTarget", url="about:blank")["targetId"]
+    session = call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+    call("Page.enable", session)
+    call("Emulation.setDeviceMetricsOverride", session, width=width, height=height,
+         deviceScaleFactor=1, mobile=mobile)
+    call("Page.navigate", session, url=page)
+    wait_load(session)
+    state = js(session, PROBE)
+    print("browser: picture:", json.dumps({k: v for k, v in (state or {}).items() if k not in ("turns", "links")}))
+    if not state or not state["found"]:
+        raise SystemExit("the page has no picture of who spoke how much")
+    if state["width"] < min(300, width - 40) or state["height"] < 120:
+        raise SystemExit("the picture is drawn too small: %sx%s" % (state["width"], state["height"]))
+    if state["bars"] != state["speakers"] or state["bars"] == 0:
+        raise SystemExit("%d bars for %d speakers" % (state["bars"], state["speakers"]))
+    turn_links = sorted(set(l for l in state["links"] if l.startswith("#turn-")), key=lambda l: int(l.split("-")[1]))
+    if ["#" + t for t in state["turns"]] != turn_links:
+        raise SystemExit("the strip's links %s are not the page's turns %s" % (turn_links[:5], state["turns"][:5]))
+    if state["fill"] != "rgb(%d, %d, %d)" % FIRST:
+        raise SystemExit("the first bar is %s, not the first speaker's colour" % state["fill"])
+    # Clicking a turn of the strip goes to that turn.
+    pick = state["turns"][len(state["turns"]) // 2]
+    js(session, "document.querySelector('figure.participation a[href=\"#%s\"]')"
+                ".dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window}))" % pick)
+    end, where = time.time() + 5, None
+    while time.time() < end:
+        where = js(session, """(() => { const t = document.querySelector(':target');
+            const r = t ? t.getBoundingClientRect() : null;
+            return {hash: location.hash, target: t ? t.id : null, top: r ? r.top : null, viewport: innerHeight}; })()""")
+        if where["target"] == pick and 0 <= where["top"] < where["viewport"]:
+            break
+        time.sleep(0.1)
+    print("browser: after a click on the strip:", json.dumps(where))
+    if where["target"] != pick or where["hash"] != "#" + pick:
+        raise SystemExit("a click on %s of the strip did not target it" % pick)
+    if not (0 <= where["top"] < where["viewport"]):
+        raise SystemExit("%s is not scrolled into view after the click" % pick)
+    # Back to the top; the screenshot shows the header and the picture.
+    js(session, "history.replaceState(null, '', location.pathname); window.scrollTo(0, 0)")
+    bottom = state["top"] + state["height"] + 40
+    clip = {"x": 0, "y": 0, "width": width, "height": min(bottom, 4000), "scale": 1}
+    png = base64.b64decode(call("Page.captureScreenshot", session, format="png", clip=clip,
+                                captureBeyondViewport=True)["data"])
+    with open(shot, "wb") as f:
+        f.write(png)
+    w, h, bpp, rows = pixels(png)
+    coloured = sum(1 for row in rows for x in range(0, w * bpp, bpp) if tuple(row[x:x + 3]) == FIRST)
+    print("browser: picture screenshot %s: %dx%d, %d pixels in the first speaker's colour" % (shot, w, h, coloured))
+    if coloured < 500:
+        raise SystemExit("the screenshot does not show the picture's bars")
+finally:
+    try:
+        call("Browser.close")
+    except BaseException:
+        pass
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+PY
+timeout 90 "$PYTHON" "$WORK/picture.py" "$CHROME" "$PAGE" "$PICTURE_SHOT" "$WIDTH" "$HEIGHT" \
+    "$(mktemp -d -p "$WORK")" "$MOBILE" "${CHROME_FLAGS[@]}" || fail "the picture of who spoke how much is wrong"
+[ "$PICTURE_SHOT" = "$WORK/picture.png" ] || echo "browser: picture screenshot kept at $PICTURE_SHOT"
 echo "browser: OK"

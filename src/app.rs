@@ -62,7 +62,8 @@ pub const COMMANDS: &[CommandDoc] = &[
         name: "ask",
         description: "Ask about the forum; the answer quotes the transcripts word for word.",
         details: "Write the question in Traditional or Simplified Chinese (e.g. 郭慶怎麼看人才?); \
-            name a speaker in it or pick one in `speaker`. Each answer is a verbatim quote with \
+            name a speaker in it or pick one in `speaker`, and a forum (2018年那場論壇) or pick \
+            one in `transcript` to search only there. Each answer is a verbatim quote with \
             its speaker and a link to the turn; \"More\" shows the next page.",
     },
     CommandDoc {
@@ -74,7 +75,8 @@ pub const COMMANDS: &[CommandDoc] = &[
     CommandDoc {
         name: "transcripts",
         description: "The transcripts the bot can quote: title, date, speakers, turns, link.",
-        details: "",
+        details: "With `transcript`, one of them: each speaker's share of the words and turns, \
+            and a picture of who spoke how much and when.",
     },
     CommandDoc {
         name: "reindex",
@@ -112,8 +114,41 @@ pub fn answer(engine: &Engine, answer: &Answer, offset: usize) -> Reply {
     } else {
         Vec::new()
     };
-    reply::answer_with_speakers(answer, offset, &names)
+    let mut r = reply::answer_with_speakers(answer, offset, &names);
+    // Issue 22: which transcripts were searched, when not all.
+    if !answer.transcripts.is_empty() {
+        let loaded = engine.snapshot();
+        let labels: Vec<String> = answer
+            .transcripts
+            .iter()
+            .map(|id| {
+                loaded
+                    .generation
+                    .catalog
+                    .transcript(id)
+                    .map_or_else(|| id.clone(), crate::forums::label)
+            })
+            .collect();
+        reply::searched_in(&mut r, &labels);
+    }
+    r
 }
+
+/// The transcripts an option names, as the ids a [`Question`] takes: none
+/// when nothing was given; refused (with the ones to pick from) when the
+/// name fits no transcript or several.
+pub fn transcript_ids(engine: &Engine, typed: Option<&str>) -> Result<Vec<String>, Failure> {
+    let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let loaded = engine.snapshot();
+    let i = loaded.forums.resolve(typed)?;
+    Ok(vec![loaded.forums.id(i).to_owned()])
+}
+
+/// Pictures of the first transcripts of `/transcripts` at most (one
+/// picture, a panel each: a list of many stays one attachment).
+pub const PICTURED: usize = 4;
 
 /// The question that shows the next page after `r` answered `q`, if there
 /// is a next page: the one paging rule of every face.
@@ -133,18 +168,98 @@ pub fn knows_speaker(engine: &Engine, name: &str) -> bool {
 pub fn speaker(engine: &Engine, name: &str) -> Reply {
     let loaded = engine.snapshot();
     match summary::speaker(&loaded, engine.options(), name) {
-        Ok(s) => reply::summary(&s),
+        Ok(s) => {
+            let mut r = reply::summary(&s);
+            // Issue 22: who spoke how much where the speaker said most,
+            // with the speaker picked out.
+            let main = s
+                .transcripts
+                .iter()
+                .max_by(|a, b| {
+                    a.share
+                        .total_cmp(&b.share)
+                        .then(b.transcript.cmp(&a.transcript))
+                })
+                .map(|t| t.transcript.as_str());
+            if let Some(p) = main.and_then(|id| participation(&loaded, id)) {
+                r.pictures.push(reply::Picture {
+                    embed: 0,
+                    generation: loaded.generation.name.clone(),
+                    participation: vec![p],
+                    highlight: Some(s.speaker.clone()),
+                });
+            }
+            r
+        }
         Err(e) => failure(e.into(), "summarising a speaker"),
     }
 }
 
-/// What is indexed.
+/// Who spoke how much in transcript `id`; a failure to read it is logged
+/// and the reply goes without its picture.
+fn participation(
+    loaded: &crate::engine::Loaded,
+    id: &str,
+) -> Option<std::sync::Arc<crate::forums::Participation>> {
+    match loaded.forums.participation(&loaded.generation, id) {
+        Ok(p) => p,
+        Err(e) => {
+            let error_id = uuid::Uuid::new_v4().to_string();
+            tracing::error!(error_id = %error_id, transcript = id, "internal error: reading who spoke how much: {e:#}");
+            None
+        }
+    }
+}
+
+/// What is indexed, with a picture of who spoke how much in the first
+/// [`PICTURED`] transcripts listed.
 pub fn transcripts(engine: &Engine) -> Reply {
     let loaded = engine.snapshot();
-    reply::transcripts(
-        &loaded.generation.catalog.transcripts,
+    let list = &loaded.generation.catalog.transcripts;
+    let mut r = reply::transcripts(
+        list,
         &engine.options().public_url,
         &loaded.semantic_status().to_string(),
+    );
+    let parts: Vec<_> = list
+        .iter()
+        .take(PICTURED)
+        .filter_map(|t| participation(&loaded, &t.meta.id))
+        .collect();
+    if !parts.is_empty() {
+        r.pictures.push(reply::Picture {
+            embed: 0,
+            generation: loaded.generation.name.clone(),
+            participation: parts,
+            highlight: None,
+        });
+    }
+    r
+}
+
+/// One transcript, named by id, title words, date or place: its speakers'
+/// shares of the words and turns, its exchanges, and its picture.
+pub fn transcript(engine: &Engine, name: &str) -> Reply {
+    let loaded = engine.snapshot();
+    let i = match loaded.forums.resolve(name) {
+        Ok(i) => i,
+        Err(e) => return failure(e.into(), "naming a transcript"),
+    };
+    let id = loaded.forums.id(i);
+    let (Some(info), Some(p)) = (
+        loaded.generation.catalog.transcript(id),
+        participation(&loaded, id),
+    ) else {
+        return internal(
+            &anyhow::anyhow!("transcript {id} has no participation"),
+            "showing a transcript",
+        );
+    };
+    reply::transcript(
+        info,
+        p,
+        &loaded.generation.name,
+        &engine.options().public_url,
     )
 }
 
@@ -340,6 +455,7 @@ mod tests {
             speaker: Some("周伊麗".into()),
             limit: 2,
             offset: 0,
+            transcripts: vec!["t".into()],
         };
         let mut r = Reply::default();
         assert!(more(&q, &r).is_none());
@@ -347,6 +463,7 @@ mod tests {
         let next = more(&q, &r).unwrap();
         assert_eq!((next.offset, next.limit), (2, 2));
         assert_eq!((next.text, next.speaker), (q.text, q.speaker));
+        assert_eq!(next.transcripts, q.transcripts);
     }
 
     #[test]
@@ -417,7 +534,7 @@ mod tests {
         );
         assert_eq!(
             e.fields[0].value,
-            "Ask about the forum; the answer quotes the transcripts word for word.\nWrite the question in Traditional or Simplified Chinese (e.g. 郭慶怎麼看人才?); name a speaker in it or pick one in `speaker`. Each answer is a verbatim quote with its speaker and a link to the turn; \"More\" shows the next page."
+            "Ask about the forum; the answer quotes the transcripts word for word.\nWrite the question in Traditional or Simplified Chinese (e.g. 郭慶怎麼看人才?); name a speaker in it or pick one in `speaker`, and a forum (2018年那場論壇) or pick one in `transcript` to search only there. Each answer is a verbatim quote with its speaker and a link to the turn; \"More\" shows the next page."
         );
         assert_eq!(e.fields[4].value, "How to ask, in Chinese and English.");
         for c in COMMANDS {

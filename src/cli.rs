@@ -44,6 +44,10 @@ pub enum Command {
         /// Only quotes of this speaker (name, alias or pinyin).
         #[arg(long)]
         speaker: Option<String>,
+        /// Only quotes of this transcript: its id, words of its title, event
+        /// or place, or its date (`--transcript 2018`, `--transcript 金融科技峰會`).
+        #[arg(long, value_name = "ID|TITLE-WORDS")]
+        transcript: Option<String>,
         /// How many quotes, from 1 to the `search.max_limit` setting
         /// (default: the `search.default_limit` setting).
         #[arg(long)]
@@ -68,10 +72,14 @@ pub enum Command {
     },
     /// Rebuild the index from the transcripts (atomically replaces the old one).
     Index,
-    /// List the indexed transcripts.
+    /// List the indexed transcripts, or show one: who spoke how much.
     Transcripts {
         #[arg(long)]
         json: bool,
+        /// One transcript (id, title words, date or place): each speaker's
+        /// share of the words and turns, the order of turns, the exchanges.
+        #[arg(num_args = 0..)]
+        transcript: Vec<String>,
     },
     /// Serve the transcript pages that answer links open.
     Web,
@@ -147,6 +155,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
     match command {
         Command::Ask {
             speaker,
+            transcript,
             limit,
             offset,
             json,
@@ -165,6 +174,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
                 speaker,
                 limit,
                 offset,
+                transcripts: app::transcript_ids(&engine, transcript.as_deref())?,
             };
             let answer = engine.ask(&q)?;
             if json {
@@ -267,7 +277,25 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
                 print_text(&report.to_text())
             }
         }
-        Command::Transcripts { json } => {
+        Command::Transcripts { json, transcript } if !transcript.is_empty() => {
+            let engine = open_engine(settings)?;
+            let loaded = engine.snapshot();
+            // An unknown or ambiguous name is bad input (exit 2), with the
+            // transcripts to pick from.
+            let i = loaded.forums.resolve(&transcript.join(" "))?;
+            let id = loaded.forums.id(i);
+            if json {
+                print_json(
+                    &loaded
+                        .forums
+                        .participation(&loaded.generation, id)?
+                        .as_deref(),
+                )
+            } else {
+                print_text(&reply::to_text(&app::transcript(&engine, id)))
+            }
+        }
+        Command::Transcripts { json, .. } => {
             let engine = open_engine(settings)?;
             let loaded = engine.snapshot();
             let list = &loaded.generation.catalog.transcripts;

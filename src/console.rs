@@ -12,9 +12,9 @@
 //! is not a terminal (a pipe, a file) lines are read as they come, with no
 //! banner and no prompt, so the output is the replies alone.
 //!
-//! Commands: `/ask [--speaker NAME] [--limit N] QUESTION`, `/more` (or
-//! `more`, `m`), `/speaker NAME`, `/transcripts`, `/reindex [PATH
-//! [SIDECAR]]`, `/help`, `/quit`; a line without a leading `/` is a
+//! Commands: `/ask [--speaker NAME] [--transcript ID|WORDS] [--limit N]
+//! QUESTION`, `/more` (or `more`, `m`), `/speaker NAME`, `/transcripts
+//! [ID|WORDS]`, `/reindex [PATH [SIDECAR]]`, `/help`, `/quit`; a line without a leading `/` is a
 //! question. Errors print the reply a user would get and the console keeps
 //! reading: a line that is not UTF-8 is reported and skipped, and a reader
 //! that goes away (`console | head`) ends the session quietly.
@@ -37,10 +37,13 @@ pub enum Line {
         question: String,
         speaker: Option<String>,
         limit: Option<usize>,
+        /// A transcript to search only (id, title words, date or place).
+        transcript: Option<String>,
     },
     More,
     Speaker(String),
-    Transcripts,
+    /// All of them, or one (with who spoke how much).
+    Transcripts(Option<String>),
     Reindex {
         path: Option<String>,
         sidecar: Option<String>,
@@ -59,10 +62,11 @@ const CONSOLE_HELP: &str = "\
 I answer with verbatim quotes from forum transcripts, each with its speaker and a link.
 
 郭慶怎麼看人才?                        a line without a leading / is a question
-/ask [--speaker NAME] [--limit N] QUESTION   the same, restricted to a speaker or with more quotes
+/ask [--speaker NAME] [--transcript ID|WORDS] [--limit N] QUESTION
+                                        the same, within a speaker's or a transcript's words, or with more quotes
 more, m, /more                          the next quotes of the last answer
 /speaker NAME                           a speaker's summary: turns, share, keywords, key quotes
-/transcripts                            what is indexed, with links
+/transcripts [ID|WORDS]                 what is indexed, with links; one transcript: who spoke how much
 /reindex [PATH [SIDECAR]]               rebuild the index, or add a transcript file (UTF-8, optional TOML sidecar)
 /help                                   this text
 /quit                                   leave (so do Ctrl-D and the end of the input)
@@ -72,7 +76,7 @@ At a terminal: ← → edit the line, ↑ ↓ recall earlier lines, Ctrl-L clear
 繁體、簡體、別名(周總、主持人)和拼音(Guo Qing)都可以。
 Traditional, Simplified, aliases and pinyin all work.";
 
-const USAGE_ASK: &str = "usage: /ask [--speaker NAME] [--limit N] QUESTION";
+const USAGE_ASK: &str = "usage: /ask [--speaker NAME] [--transcript ID|WORDS] [--limit N] QUESTION";
 
 /// Reads one line of input.
 pub fn parse(line: &str) -> Line {
@@ -89,6 +93,7 @@ pub fn parse(line: &str) -> Line {
             question: line.to_owned(),
             speaker: None,
             limit: None,
+            transcript: None,
         };
     };
     let (command, args) = match rest.split_once(char::is_whitespace) {
@@ -102,7 +107,7 @@ pub fn parse(line: &str) -> Line {
             Line::Invalid("usage: /speaker NAME (name, alias or pinyin)".into())
         }
         "speaker" => Line::Speaker(args.to_owned()),
-        "transcripts" => Line::Transcripts,
+        "transcripts" => Line::Transcripts((!args.is_empty()).then(|| args.to_owned())),
         "reindex" => {
             let mut words = args.split_whitespace();
             let path = words.next().map(str::to_owned);
@@ -123,6 +128,7 @@ pub fn parse(line: &str) -> Line {
 fn parse_ask(args: &str) -> Line {
     let mut speaker = None;
     let mut limit = None;
+    let mut transcript = None;
     let mut rest = args;
     loop {
         let (word, after) = match rest.split_once(char::is_whitespace) {
@@ -130,7 +136,7 @@ fn parse_ask(args: &str) -> Line {
             None => (rest, ""),
         };
         match word {
-            "--speaker" | "--limit" => {
+            "--speaker" | "--limit" | "--transcript" => {
                 let (value, after) = match after.split_once(char::is_whitespace) {
                     Some((v, a)) => (v, a.trim_start()),
                     None => (after, ""),
@@ -140,6 +146,8 @@ fn parse_ask(args: &str) -> Line {
                 }
                 if word == "--speaker" {
                     speaker = Some(value.to_owned());
+                } else if word == "--transcript" {
+                    transcript = Some(value.to_owned());
                 } else {
                     match value.parse::<usize>() {
                         Ok(n) if n >= 1 => limit = Some(n),
@@ -162,6 +170,7 @@ fn parse_ask(args: &str) -> Line {
         question: rest.to_owned(),
         speaker,
         limit,
+        transcript,
     }
 }
 
@@ -348,12 +357,17 @@ impl Session {
                 question,
                 speaker,
                 limit,
-            } => self.ask(Question {
-                text: question,
-                speaker,
-                limit: limit.unwrap_or(self.limits.default_limit),
-                offset: 0,
-            }),
+                transcript,
+            } => match app::transcript_ids(&self.engine, transcript.as_deref()) {
+                Ok(transcripts) => self.ask(Question {
+                    text: question,
+                    speaker,
+                    limit: limit.unwrap_or(self.limits.default_limit),
+                    offset: 0,
+                    transcripts,
+                }),
+                Err(f) => app::failure(f, "naming a transcript"),
+            },
             Line::More => match self.last.clone() {
                 Some(q) => self.ask(q),
                 None => reply::user_error(
@@ -361,7 +375,8 @@ impl Session {
                 ),
             },
             Line::Speaker(name) => app::speaker(&self.engine, &name),
-            Line::Transcripts => app::transcripts(&self.engine),
+            Line::Transcripts(None) => app::transcripts(&self.engine),
+            Line::Transcripts(Some(name)) => app::transcript(&self.engine, &name),
             Line::Reindex { path, sidecar } => self.reindex(path, sidecar),
             Line::Help => reply::notice("forumbot · 說明 · Help", CONSOLE_HELP),
             Line::Invalid(message) => reply::user_error(&message),
@@ -422,7 +437,8 @@ mod tests {
             Line::Ask {
                 question: "郭慶怎麼看人才?".into(),
                 speaker: None,
-                limit: None
+                limit: None,
+                transcript: None
             }
         );
         assert_eq!(
@@ -430,8 +446,23 @@ mod tests {
             Line::Ask {
                 question: "客服 中心".into(),
                 speaker: Some("周伊麗".into()),
-                limit: Some(2)
+                limit: Some(2),
+                transcript: None
             }
+        );
+        assert_eq!(
+            parse("/ask --transcript 2018 --limit 2 客服"),
+            Line::Ask {
+                question: "客服".into(),
+                speaker: None,
+                limit: Some(2),
+                transcript: Some("2018".into())
+            }
+        );
+        assert_eq!(parse("/transcripts"), Line::Transcripts(None));
+        assert_eq!(
+            parse("/transcripts 金融科技峰會"),
+            Line::Transcripts(Some("金融科技峰會".into()))
         );
         assert_eq!(
             parse("  /speaker  Guo Qing "),
@@ -462,6 +493,7 @@ mod tests {
             "/ask",
             "/ask --limit x 問題",
             "/ask --speaker",
+            "/ask --transcript",
             "/speaker",
             "/nope",
         ] {

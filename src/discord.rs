@@ -33,6 +33,7 @@ mod download;
 mod events;
 pub mod pages;
 pub mod permissions;
+pub mod pictures;
 pub mod ratelimit;
 
 use crate::app;
@@ -67,6 +68,8 @@ pub struct Data {
     moderator_role_ids: Vec<u64>,
     max_upload_bytes: u64,
     default_limit: usize,
+    /// "Who spoke how much" as PNG, with the CJK font found at startup.
+    pictures: Arc<pictures::Pictures>,
 }
 
 impl Data {
@@ -119,6 +122,7 @@ impl Data {
                 .search
                 .default_limit
                 .clamp(1, usize::from(MAX_LIMIT)),
+            pictures: Arc::new(pictures::Pictures::new(crate::chart::Painter::discover())),
         })
     }
 }

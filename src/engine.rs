@@ -10,6 +10,7 @@
 //! rebuild runs at a time within the process, and an upload whose rebuild
 //! fails is taken back out, so a refused upload changes nothing.
 
+use crate::forums::Forums;
 use crate::index::{self, BuildReport, DataDir, Freshness, Generation, IndexError, Progress};
 use crate::memo::Memo;
 use crate::semantic::{vectors::Vectors, Semantic, SemanticOptions, Status};
@@ -68,6 +69,8 @@ pub struct Loaded {
     /// Results computed once for this generation (summaries, speakers'
     /// passages), dropped with it.
     pub memo: Memo,
+    /// The transcripts as people name them, and who spoke how much in each.
+    pub forums: Forums,
 }
 
 impl Loaded {
@@ -82,12 +85,14 @@ impl Loaded {
         } else {
             None
         };
+        let forums = Forums::new(&generation.catalog);
         Loaded {
             generation,
             speakers,
             semantic,
             vectors: RwLock::new(vectors),
             memo: Memo::default(),
+            forums,
         }
     }
 

@@ -5,6 +5,7 @@
 //! failures through [`Failure`], so the same error reads the same way
 //! everywhere and maps to the same exit code.
 
+use crate::forums::UnknownTranscript;
 use crate::index::IndexError;
 use crate::ingest::IngestError;
 use crate::search::AskError;
@@ -39,6 +40,8 @@ pub trait Classify: std::error::Error + Send + Sync + 'static {
 pub const HINT_ASK_SPEAKER: &str = "講者不在名單上:請改用上面列出的講者(姓名、別名或拼音),或不指定講者。\nUse one of the speakers listed above (name, alias or pinyin), or name none.";
 /// Shown after a name no speaker (or several) answers to.
 pub const HINT_SPEAKER_NAME: &str = "請輸入講者姓名、別名或拼音(例如 郭慶、郭總、Guo Qing)。\nType a speaker's name, alias or pinyin.";
+/// Shown after a transcript name that fits no transcript (or several).
+pub const HINT_TRANSCRIPT: &str = "請從自動完成清單中選一份逐字稿,或輸入它的 id、標題中的詞或日期(例如 2018)。\nPick a transcript from the suggestions, or give its id, words of its title, or its date.";
 /// Shown after refused transcripts: the old index still answers.
 pub const HINT_REFUSED: &str =
     "索引未變更,仍使用原來的索引。The index is unchanged: fix the files and reindex again.";
@@ -74,9 +77,10 @@ impl Classify for IndexError {
 impl Classify for AskError {
     fn kind(&self) -> Kind {
         match self {
-            AskError::Empty | AskError::TooLong { .. } | AskError::UnknownSpeaker { .. } => {
-                Kind::User
-            }
+            AskError::Empty
+            | AskError::TooLong { .. }
+            | AskError::UnknownSpeaker { .. }
+            | AskError::UnknownTranscript(_) => Kind::User,
             AskError::Index(_) => Kind::Internal,
         }
     }
@@ -84,8 +88,19 @@ impl Classify for AskError {
     fn hint(&self) -> Option<&'static str> {
         match self {
             AskError::UnknownSpeaker { .. } => Some(HINT_ASK_SPEAKER),
+            AskError::UnknownTranscript(_) => Some(HINT_TRANSCRIPT),
             _ => None,
         }
+    }
+}
+
+impl Classify for UnknownTranscript {
+    fn kind(&self) -> Kind {
+        Kind::User
+    }
+
+    fn hint(&self) -> Option<&'static str> {
+        Some(HINT_TRANSCRIPT)
     }
 }
 

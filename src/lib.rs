@@ -14,6 +14,9 @@
 //! - [`search`] (snapshot + question → answer) and [`summary`] (snapshot +
 //!   name → summary) are pure, and link quotes through [`links`], the one
 //!   place that knows the transcript pages' URLs;
+//! - [`forums`] knows the transcripts as people name them (id, title
+//!   words, date) and who spoke how much in each, and [`chart`] draws that
+//!   (SVG, PNG or text bars);
 //! - [`app`] holds the use cases every face shares and [`error`] tells the
 //!   user's mistakes from ours, once; [`reply`] renders replies for Discord,
 //!   the console or JSON;
@@ -22,6 +25,7 @@
 //!   signal. No face imports another.
 
 pub mod app;
+pub mod chart;
 pub mod cli;
 pub mod console;
 pub mod conversation;
@@ -29,6 +33,7 @@ pub mod discord;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod forums;
 pub mod highlight;
 pub mod index;
 pub mod ingest;

@@ -6,6 +6,7 @@
 //! Every length is counted in characters, and text is only ever cut at a
 //! character boundary (at a sentence end where one is near), with an ellipsis.
 
+use crate::forums::Participation;
 use crate::index::TranscriptInfo;
 use crate::links::INTRODUCTION;
 use crate::search::Answer;
@@ -60,6 +61,41 @@ pub struct Reply {
     /// Only the person who asked sees it.
     pub ephemeral: bool,
     pub more: Option<More>,
+    /// "Who spoke how much" pictures: Discord attaches them as PNG, text
+    /// faces print them as text bars.
+    #[serde(skip)]
+    pub pictures: Vec<Picture>,
+}
+
+/// A picture of who spoke how much in one or more transcripts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picture {
+    /// The embed it illustrates (Discord shows the PNG as its image).
+    pub embed: usize,
+    /// The generation it was drawn from (rendered pictures are kept per
+    /// generation).
+    pub generation: String,
+    pub participation: Vec<std::sync::Arc<Participation>>,
+    /// The speaker the picture is about: the others are drawn faded.
+    pub highlight: Option<String>,
+}
+
+impl Picture {
+    /// A name for the rendered picture, the same for the same picture of
+    /// the same generation.
+    pub fn key(&self) -> String {
+        let ids: Vec<&str> = self
+            .participation
+            .iter()
+            .map(|p| p.transcript.as_str())
+            .collect();
+        format!(
+            "{}|{}|{}",
+            self.generation,
+            ids.join(","),
+            self.highlight.as_deref().unwrap_or("")
+        )
+    }
 }
 
 const COLOR_ANSWER: u32 = 0x2b6cb0;
@@ -556,6 +592,90 @@ pub fn transcripts(list: &[TranscriptInfo], public_url: &str, search: &str) -> R
     }
 }
 
+/// Says which transcripts an answer searched, when not all of them.
+pub fn searched_in(r: &mut Reply, labels: &[String]) {
+    if labels.is_empty() {
+        return;
+    }
+    let text = format!(
+        "只在這些逐字稿中搜尋 · Searched only in: {}",
+        labels
+            .iter()
+            .map(|l| escape_markdown(l))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    r.content = Some(truncate(&text, limits::CONTENT));
+}
+
+/// One transcript: what it is, each speaker's share of the words and turns,
+/// its exchanges, and its picture.
+pub fn transcript(
+    info: &TranscriptInfo,
+    p: std::sync::Arc<Participation>,
+    generation: &str,
+    public_url: &str,
+) -> Reply {
+    let m = &info.meta;
+    let mut lines: Vec<String> = [m.event.as_deref(), m.date.as_deref(), m.place.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(escape_markdown)
+        .collect();
+    lines.push(format!(
+        "`{}` · [閱讀全文 · Read]({})",
+        m.id,
+        crate::links::transcript_url(public_url, &m.id)
+    ));
+    let speakers = p
+        .speakers
+        .iter()
+        .map(|s| {
+            format!(
+                "{} · {} · {} 字 · {} 輪",
+                escape_markdown(&s.name),
+                crate::chart::percent(s.share),
+                s.words,
+                s.turns
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let fields = vec![
+        Field {
+            name: "誰說了多少 · Share of the words".into(),
+            value: truncate(&speakers, limits::FIELD_VALUE),
+            inline: false,
+        },
+        Field {
+            name: "發言 · Turns".into(),
+            value: p.turns.len().to_string(),
+            inline: true,
+        },
+        Field {
+            name: "問答 · Exchanges".into(),
+            value: p.exchanges.len().to_string(),
+            inline: true,
+        },
+    ];
+    Reply {
+        embeds: vec![Embed {
+            title: Some(truncate(&m.title, limits::EMBED_TITLE)),
+            description: Some(truncate(&lines.join("\n"), limits::EMBED_DESCRIPTION)),
+            fields,
+            color: Some(COLOR_ANSWER),
+            ..Embed::default()
+        }],
+        pictures: vec![Picture {
+            embed: 0,
+            generation: generation.to_owned(),
+            participation: vec![p],
+            highlight: None,
+        }],
+        ..Reply::default()
+    }
+}
+
 /// What the bot does and how to ask.
 pub fn help() -> Reply {
     let description = "\
@@ -740,6 +860,13 @@ pub fn render_text(r: &Reply, style: &TextStyle) -> String {
         }
         out.push('\n');
     }
+    for p in &r.pictures {
+        out.push_str(&crate::chart::text(
+            &p.participation,
+            p.highlight.as_deref(),
+        ));
+        out.push('\n');
+    }
     if let Some(m) = &r.more {
         out.push_str(&match style.face {
             TextFace::Cli { limit: None } => format!("(more: --offset {})\n", m.offset),
@@ -897,6 +1024,7 @@ mod tests {
             query: query.into(),
             speaker: None,
             speakers: Vec::new(),
+            transcripts: Vec::new(),
             hits: Vec::new(),
             weak: Vec::new(),
             total: 0,
@@ -966,6 +1094,7 @@ mod tests {
             query: "問".repeat(1000),
             speaker: None,
             speakers: Vec::new(),
+            transcripts: Vec::new(),
             weak: Vec::new(),
             hits: (0..10)
                 .map(|i| {

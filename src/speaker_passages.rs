@@ -38,9 +38,14 @@ pub fn order(
     searcher: &Searcher,
     filter: &dyn Query,
     speakers: &[String],
+    transcripts: &[String],
     wanted: Wanted,
 ) -> tantivy::Result<Arc<Vec<Placed>>> {
-    let key = format!("{speakers:?}|{:?}|{}", wanted.flag, wanted.questions);
+    // The filter is the speakers within the transcripts: both are the key.
+    let key = format!(
+        "{speakers:?}|{transcripts:?}|{:?}|{}",
+        wanted.flag, wanted.questions
+    );
     loaded.memo.get_or_try_insert(
         "speaker-passages",
         &key,

@@ -7,7 +7,7 @@
 //! registered description from it. zh-TW and zh-CN localisations sit beside
 //! each command. Names stay ASCII so they are typed the same in every locale.
 
-use super::{convert, download, permissions, ratelimit, Context, Data, Error};
+use super::{convert, download, permissions, pictures::Png, ratelimit, Context, Data, Error};
 use crate::app;
 use crate::error::Failure;
 use crate::ingest::Upload;
@@ -60,6 +60,49 @@ async fn complete_speaker(ctx: Context<'_>, partial: &str) -> CreateAutocomplete
     CreateAutocompleteResponse::new().set_choices(choices)
 }
 
+/// Transcripts matching what was typed: id, title words, date or place.
+async fn complete_transcript(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    let loaded = ctx.data().engine.snapshot();
+    let choices = loaded
+        .forums
+        .suggest(partial, 25)
+        .into_iter()
+        .map(|i| {
+            // Choice names and values are limited to 100 characters; ids
+            // are short.
+            AutocompleteChoice::new(
+                truncate(loaded.forums.label(i), 100),
+                truncate(loaded.forums.id(i), 100),
+            )
+        })
+        .collect();
+    CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Computes a reply off the async threads and renders its pictures, in
+/// time for Discord's 3 s or after deferring (then the reply is public).
+async fn with_pictures(
+    ctx: Context<'_>,
+    work: impl FnOnce() -> Reply + Send + 'static,
+) -> Result<(Reply, Vec<Png>), Error> {
+    let pictures = ctx.data().pictures.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        let mut r = work();
+        let files = pictures.render(&mut r);
+        (r, files)
+    });
+    tokio::pin!(job);
+    Ok(
+        match tokio::time::timeout(ANSWER_BEFORE_DEFER, &mut job).await {
+            Ok(done) => done?,
+            Err(_) => {
+                ctx.defer().await?;
+                job.await?
+            }
+        },
+    )
+}
+
 // [`app::ask`] within the rate limit, deferring when it is slow, with
 // "more" buttons when there is a next page.
 /// Described by [`app::COMMANDS`].
@@ -80,6 +123,11 @@ pub async fn ask(
     #[description_localized("zh-CN", "只引用这位讲者的发言")]
     #[autocomplete = "complete_speaker"]
     speaker: Option<String>,
+    #[description = "Only quotes of this transcript (title, date, place or id)"]
+    #[description_localized("zh-TW", "只引用這份逐字稿(標題、日期、地點或 id)")]
+    #[description_localized("zh-CN", "只引用这份逐字稿(标题、日期、地点或 id)")]
+    #[autocomplete = "complete_transcript"]
+    transcript: Option<String>,
     #[description = "How many quotes (1-5)"]
     #[description_localized("zh-TW", "引用幾段(1–5)")]
     #[description_localized("zh-CN", "引用几段(1–5)")]
@@ -93,11 +141,18 @@ pub async fn ask(
         tracing::debug!(user = asker, "rate limited");
         return send(ctx, &ratelimit::rate_limited(wait)).await;
     }
+    // An unknown or ambiguous transcript is answered at once, privately,
+    // with the ones to pick from.
+    let transcripts = match app::transcript_ids(&data.engine, transcript.as_deref()) {
+        Ok(ids) => ids,
+        Err(f) => return send(ctx, &app::failure(f, "naming a transcript")).await,
+    };
     let q = Question {
         text: question,
         speaker,
         limit: limit.map_or(data.default_limit, |l| l.clamp(1, MAX_LIMIT) as usize),
         offset: 0,
+        transcripts,
     };
     tracing::debug!(user = asker, "question");
     let answering = data.answer(asker, q, None);
@@ -143,8 +198,16 @@ pub async fn speaker(
         return send(ctx, &app::speaker(&engine, &name)).await;
     }
     ctx.defer().await?;
-    let r = tokio::task::spawn_blocking(move || app::speaker(&engine, &name)).await?;
-    send(ctx, &r).await
+    let pictures = ctx.data().pictures.clone();
+    let (r, files) = tokio::task::spawn_blocking(move || {
+        let mut r = app::speaker(&engine, &name);
+        let files = pictures.render(&mut r);
+        (r, files)
+    })
+    .await?;
+    ctx.send(convert::create_reply_with_files(&r, Vec::new(), &files))
+        .await?;
+    Ok(())
 }
 
 /// Described by [`app::COMMANDS`].
@@ -153,8 +216,23 @@ pub async fn speaker(
     description_localized("zh-TW", "已收錄的逐字稿:標題、日期、講者、發言輪數與連結。"),
     description_localized("zh-CN", "已收录的逐字稿:标题、日期、讲者、发言轮数与链接。")
 )]
-pub async fn transcripts(ctx: Context<'_>) -> Result<(), Error> {
-    send(ctx, &app::transcripts(&ctx.data().engine)).await
+pub async fn transcripts(
+    ctx: Context<'_>,
+    #[description = "One transcript: who spoke how much (title, date, place or id)"]
+    #[description_localized("zh-TW", "單看一份逐字稿:誰說了多少(標題、日期、地點或 id)")]
+    #[description_localized("zh-CN", "单看一份逐字稿:谁说了多少(标题、日期、地点或 id)")]
+    #[autocomplete = "complete_transcript"]
+    transcript: Option<String>,
+) -> Result<(), Error> {
+    let engine = ctx.data().engine.clone();
+    let (r, files) = with_pictures(ctx, move || match transcript {
+        None => app::transcripts(&engine),
+        Some(name) => app::transcript(&engine, &name),
+    })
+    .await?;
+    ctx.send(convert::create_reply_with_files(&r, Vec::new(), &files))
+        .await?;
+    Ok(())
 }
 
 // Moderators only: downloads the attachments within `max_upload_bytes`,

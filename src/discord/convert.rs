@@ -9,11 +9,12 @@
 //! the asker's user id (only they may page), the [`super::pages`] key of the
 //! question, and the offset of the page the button opens.
 
+use super::pictures::Png;
 use crate::reply::{self, More, Reply};
 use poise::CreateReply;
 use serenity::builder::{
-    CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedAuthor,
-    CreateEmbedFooter, CreateInteractionResponseMessage, CreateMessage,
+    CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton, CreateEmbed,
+    CreateEmbedAuthor, CreateEmbedFooter, CreateInteractionResponseMessage, CreateMessage,
 };
 use serenity::model::application::ButtonStyle;
 
@@ -55,6 +56,16 @@ pub fn embeds(r: &Reply) -> Vec<CreateEmbed> {
 
 /// A reply to a slash command (initial response or follow-up).
 pub fn create_reply(r: &Reply, components: Vec<CreateActionRow>) -> CreateReply {
+    create_reply_with_files(r, components, &[])
+}
+
+/// As [`create_reply`], with the pictures rendered for it attached, each
+/// the image of the embed it illustrates.
+pub fn create_reply_with_files(
+    r: &Reply,
+    components: Vec<CreateActionRow>,
+    files: &[Png],
+) -> CreateReply {
     let mut out = CreateReply::default()
         .ephemeral(r.ephemeral)
         .allowed_mentions(no_pings())
@@ -62,8 +73,15 @@ pub fn create_reply(r: &Reply, components: Vec<CreateActionRow>) -> CreateReply 
     if let Some(c) = &r.content {
         out = out.content(c);
     }
-    for e in embeds(r) {
+    for (i, e) in r.embeds.iter().enumerate() {
+        let mut e = embed(e);
+        if let Some(f) = files.iter().find(|f| f.embed == i) {
+            e = e.image(format!("attachment://{}", f.name));
+        }
         out = out.embed(e);
+    }
+    for f in files {
+        out = out.attachment(CreateAttachment::bytes(f.bytes.to_vec(), f.name.clone()));
     }
     out
 }

@@ -99,6 +99,7 @@ async fn on_message(fw: FrameworkContext<'_>, msg: &Message) {
             speaker: None,
             limit: data.default_limit,
             offset: 0,
+            transcripts: Vec::new(),
         };
         data.answer(asker, q, None).await
     };

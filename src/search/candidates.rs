@@ -61,6 +61,46 @@ pub(super) fn candidate_query(
     }
 }
 
+/// Passages of any of the transcripts `ids`.
+fn transcript_filter(loaded: &Loaded, ids: &[String]) -> BooleanQuery {
+    let field = loaded.generation.fields.transcript;
+    BooleanQuery::new(
+        ids.iter()
+            .map(|id| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, id),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
+            .collect(),
+    )
+}
+
+/// What a search is restricted to: the speakers' passages within the
+/// transcripts; either list may be empty (no restriction by it).
+pub(super) fn restriction(
+    loaded: &Loaded,
+    speakers: &[String],
+    transcripts: &[String],
+) -> Option<Box<dyn Query>> {
+    let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if !speakers.is_empty() {
+        must.push((Occur::Must, Box::new(speaker_filter(loaded, speakers))));
+    }
+    if !transcripts.is_empty() {
+        must.push((
+            Occur::Must,
+            Box::new(transcript_filter(loaded, transcripts)),
+        ));
+    }
+    match must.len() {
+        0 => None,
+        1 => must.pop().map(|(_, q)| q),
+        _ => Some(Box::new(BooleanQuery::new(must))),
+    }
+}
+
 /// Passages of any of `speakers`.
 pub(super) fn speaker_filter(loaded: &Loaded, speakers: &[String]) -> BooleanQuery {
     let field = loaded.generation.fields.speaker;
@@ -117,14 +157,14 @@ pub(super) fn gather(
     searcher: &Searcher,
     terms: &[QueryTerm],
     speakers: &[String],
+    transcripts: &[String],
     fetched: usize,
     qvec: Option<(&[f32], &crate::semantic::vectors::Vectors)>,
 ) -> Result<Gathered, AskError> {
     let mut out = Gathered::default();
     let mut index_of: std::collections::HashMap<DocAddress, usize> = Default::default();
     if !terms.is_empty() {
-        let filter: Option<Box<dyn Query>> = (!speakers.is_empty())
-            .then(|| Box::new(speaker_filter(loaded, speakers)) as Box<dyn Query>);
+        let filter = restriction(loaded, speakers, transcripts);
         let query = candidate_query(loaded, terms, filter, fetched as u64);
         let top: Vec<(f32, DocAddress)> =
             searcher.search(&query, &TopDocs::with_limit(fetched).order_by_score())?;
@@ -144,21 +184,20 @@ pub(super) fn gather(
         return Ok(out);
     };
     let ords = &loaded.generation.ords;
-    // The rows a named speaker allows, through the `ord` of each passage
-    // the speaker filter finds.
-    let allowed: Option<std::collections::HashSet<usize>> = if speakers.is_empty() {
-        None
-    } else {
-        let addrs = searcher.search(
-            &speaker_filter(loaded, speakers),
-            &tantivy::collector::DocSetCollector,
-        )?;
-        Some(
-            ord_rows(searcher, addrs.into_iter())?
-                .into_values()
-                .collect(),
-        )
-    };
+    // The rows a named speaker or transcript allows, through the `ord` of
+    // each passage the restriction finds.
+    let allowed: Option<std::collections::HashSet<usize>> =
+        match restriction(loaded, speakers, transcripts) {
+            None => None,
+            Some(filter) => {
+                let addrs = searcher.search(&filter, &tantivy::collector::DocSetCollector)?;
+                Some(
+                    ord_rows(searcher, addrs.into_iter())?
+                        .into_values()
+                        .collect(),
+                )
+            }
+        };
     let keep = |i: usize| allowed.as_ref().is_none_or(|s| s.contains(&i));
     let (nearest, mean, sd) = vectors.nearest(q, SEMANTIC_CANDIDATES, keep);
     out.max_cosine = nearest.first().map(|n| n.1);
@@ -234,8 +273,16 @@ pub(super) fn speaker_passages(
         }),
         questions: parsed.asks_for_question,
     };
-    let filter = speaker_filter(loaded, speakers);
-    let order = crate::speaker_passages::order(loaded, searcher, &filter, speakers, wanted)?;
+    let filter = restriction(loaded, speakers, &parsed.transcripts)
+        .unwrap_or_else(|| Box::new(speaker_filter(loaded, speakers)));
+    let order = crate::speaker_passages::order(
+        loaded,
+        searcher,
+        filter.as_ref(),
+        speakers,
+        &parsed.transcripts,
+        wanted,
+    )?;
     let mut out = Vec::with_capacity(shown.min(order.len()));
     for placed in order.iter().take(shown) {
         let doc: TantivyDocument = searcher.doc(placed.address)?;

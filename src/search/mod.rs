@@ -54,6 +54,10 @@ pub struct Question {
     pub limit: usize,
     /// Hits to skip (paging).
     pub offset: usize,
+    /// Search only these transcripts (ids, resolved by
+    /// [`crate::forums::Forums::resolve`]); empty: every transcript, or
+    /// those the question names.
+    pub transcripts: Vec<String>,
 }
 
 impl Question {
@@ -63,6 +67,7 @@ impl Question {
             speaker: None,
             limit: 3,
             offset: 0,
+            transcripts: Vec::new(),
         }
     }
 }
@@ -97,6 +102,8 @@ pub struct Answer {
     pub speaker: Option<String>,
     /// Every speaker the question was restricted to.
     pub speakers: Vec<String>,
+    /// The transcripts searched (ids), when not all of them.
+    pub transcripts: Vec<String>,
     pub hits: Vec<Hit>,
     /// When nothing answers with confidence: the nearest passages, clearly
     /// not answers (empty whenever `hits` is not).
@@ -118,6 +125,8 @@ pub enum AskError {
     TooLong { got: usize, max: usize },
     #[error(transparent)]
     UnknownSpeaker(#[from] UnknownSpeaker),
+    #[error(transparent)]
+    UnknownTranscript(#[from] crate::forums::UnknownTranscript),
     #[error("search failed: {0}")]
     Index(#[from] tantivy::TantivyError),
 }
@@ -214,6 +223,7 @@ fn ask_with(
         query: q.text.trim().to_owned(),
         speaker: speaker_names.first().cloned(),
         speakers: speaker_names.clone(),
+        transcripts: parsed.transcripts.clone(),
         hits: Vec::new(),
         weak: Vec::new(),
         total: 0,
@@ -307,6 +317,7 @@ fn judge(
         searcher,
         terms,
         speakers,
+        &parsed.transcripts,
         fetched,
         qvec.zip(vectors.as_deref()),
     )?;

@@ -63,6 +63,8 @@ pub(super) struct Parsed {
     pub(super) asks_for_question: bool,
     pub(super) position: Option<Position>,
     pub(super) rest: String,
+    /// The transcripts searched (ids); empty: all.
+    pub(super) transcripts: Vec<String>,
 }
 
 /// Whether a folded question asks what was asked: 问 as a verb (问了,
@@ -141,6 +143,9 @@ pub(super) fn parse_question(
             rest.replace_range(span.clone(), " ");
         }
     }
+    // A transcript given or named narrows the search; the words naming it
+    // are taken out like names (see crate::forums).
+    let transcripts = loaded.forums.narrow(&q.transcripts, &mut rest)?;
     let asks = asks_for_question(&rest);
     let mut position = None;
     if !speakers.is_empty() {
@@ -160,6 +165,7 @@ pub(super) fn parse_question(
         folded,
         speakers,
         rest,
+        transcripts,
     })
 }
 

@@ -8,8 +8,11 @@
 //! (1-based), so `#turn-N` and `#turn-N-pP` scroll to them, and a `:target`
 //! style shows the reader which turn and paragraph the link meant. The turn's
 //! header (number, speaker, role) is sticky: while any paragraph of a long
-//! turn is on screen, so is the name of who is speaking.
+//! turn is on screen, so is the name of who is speaking. Under the speakers,
+//! an inline SVG picture ([`crate::chart`]) shows who spoke how much: a bar
+//! per speaker and the turns in order, each a link to its `#turn-N`.
 
+use crate::forums::Participation;
 use crate::index::{Catalog, StoredPassage, TranscriptInfo};
 use crate::links;
 use std::fmt::Write as _;
@@ -47,6 +50,10 @@ ul.speakers li{margin:.2rem 0}
 .turn p:target{box-shadow:-.75rem 0 0 var(--target-edge)}
 .turn:target,.turn:has(:target){background:var(--target);border-left-color:var(--target-edge)}
 ::target-text{background:#ffd43b;color:inherit}
+figure.participation{margin:0 0 1rem;overflow-x:auto}
+figure.participation svg{display:block;width:100%;min-width:640px;height:auto;font-family:inherit}
+figure.participation a:focus rect,figure.participation a:hover rect{stroke:var(--fg);stroke-width:1.5}
+figure.participation figcaption{color:var(--muted);font-size:.85rem}
 ol.transcripts{padding-left:1.2rem}
 ol.transcripts li{margin:.6rem 0}
 footer{margin-top:2rem;padding-bottom:2rem;color:var(--muted);font-size:.85rem}
@@ -67,6 +74,8 @@ struct Labels {
     not_found_hint: &'static str,
     error: &'static str,
     none: &'static str,
+    participation: &'static str,
+    participation_hint: &'static str,
 }
 
 static HANT: Labels = Labels {
@@ -83,6 +92,9 @@ static HANT: Labels = Labels {
     not_found_hint: "連結可能有誤,或逐字稿已被移除。",
     error: "頁面暫時無法顯示,請稍後再試。",
     none: "還沒有逐字稿。",
+    participation: "誰說了多少",
+    participation_hint:
+        "長條:各講者所佔字數;色帶:依序每一次發言(點選可跳到該段),下方線段連起提問與回答。",
 };
 
 static HANS: Labels = Labels {
@@ -99,6 +111,9 @@ static HANS: Labels = Labels {
     not_found_hint: "链接可能有误,或逐字稿已被移除。",
     error: "页面暂时无法显示,请稍后再试。",
     none: "还没有逐字稿。",
+    participation: "谁说了多少",
+    participation_hint:
+        "长条:各讲者所占字数;色带:依序每一次发言(点选可跳到该段),下方线段连起提问与回答。",
 };
 
 static EN: Labels = Labels {
@@ -115,6 +130,8 @@ static EN: Labels = Labels {
     not_found_hint: "The link may be mistyped, or the transcript was removed.",
     error: "The page cannot be shown right now; please try again later.",
     none: "No transcripts yet.",
+    participation: "Who spoke how much",
+    participation_hint: "Bars: each speaker's share of the words; strip: every turn in order (each links to it); lines under it join a question to its answers.",
 };
 
 fn labels(lang: &str) -> &'static Labels {
@@ -292,6 +309,7 @@ pub fn transcript(info: &TranscriptInfo, passages: &[StoredPassage]) -> String {
     if !rows.is_empty() {
         let _ = writeln!(out, "<dl class=\"meta\">{rows}</dl>");
     }
+    let participation = Participation::of(info, passages);
     if !info.speakers.is_empty() {
         let _ = writeln!(out, "<h2>{}</h2>\n<ul class=\"speakers\">", l.speakers);
         for s in &info.speakers {
@@ -304,13 +322,29 @@ pub fn transcript(info: &TranscriptInfo, passages: &[StoredPassage]) -> String {
                 .iter()
                 .find(|(n, _)| *n == s.name)
                 .map_or(0, |(_, c)| *c);
+            let share = participation
+                .speakers
+                .iter()
+                .find(|x| x.name == s.name)
+                .map_or(0.0, |x| x.share);
             let _ = writeln!(
                 out,
-                " <span class=\"count\">· {count} {}</span></li>",
-                l.turns
+                " <span class=\"count\">· {count} {} · {}</span></li>",
+                l.turns,
+                crate::chart::percent(share)
             );
         }
         out.push_str("</ul>\n");
+    }
+    if !participation.turns.is_empty() {
+        let scene = crate::chart::scene(&[std::sync::Arc::new(participation)], None);
+        let _ = writeln!(
+            out,
+            "<h2>{}</h2>\n<figure class=\"participation\">\n{}<figcaption>{}</figcaption>\n</figure>",
+            l.participation,
+            crate::chart::svg(&scene, l.participation),
+            l.participation_hint
+        );
     }
     out.push_str("</header>\n<main>\n");
     let _ = writeln!(out, "<h2>{}</h2>", l.transcript);

@@ -92,7 +92,7 @@ fn the_console_answers_every_command_and_survives_errors() {
         &[
             // /help, once, in the console's own words
             "== forumbot · 說明 · Help ==",
-            "/ask [--speaker NAME] [--limit N] QUESTION",
+            "/ask [--speaker NAME] [--transcript ID|WORDS] [--limit N] QUESTION",
             "/more",
             // /ask: quote, speaker and role, link
             "== 郭慶怎麼看人才? ==",

@@ -106,9 +106,22 @@ async fn start() -> Running {
 /// Starts a fake Discord and the real bot against it, with the settings
 /// changed by `tune`, and waits until the commands are registered.
 async fn start_with(tune: impl FnOnce(&mut Settings)) -> Running {
+    start_filled(|_| {}, tune).await
+}
+
+/// As [`start`], on an archive of several forums (the bundled transcript
+/// and two generated ones, see `support::archive_data`).
+async fn start_archive() -> Running {
+    start_filled(support::fill_archive, |_| {}).await
+}
+
+/// As [`start_with`], with `fill` adding to the data directory (which
+/// holds a copy of the bundled transcripts) before the engine opens.
+async fn start_filled(fill: impl FnOnce(&Path), tune: impl FnOnce(&mut Settings)) -> Running {
     logs();
     let fake = support::fake_discord(1).await;
     let dir = support::bundled_data();
+    fill(dir.path());
     let mut settings = settings_for(&fake, dir.path());
     tune(&mut settings);
     let options = settings.engine_options();
@@ -1064,5 +1077,236 @@ async fn questions_are_answered_during_a_reindex() {
     // The engine itself agrees with what Discord was shown.
     let direct = bot.engine.ask(&Question::new("郭慶怎麼看人才?")).unwrap();
     assert_eq!(direct.hits[0].speaker.as_deref(), Some("郭慶"));
+    bot.shut_down().await;
+}
+
+/// The choices an autocomplete of `/command` offers for `option` typed so far.
+async fn choices(bot: &Running, command: &str, options: Value) -> Vec<(String, String)> {
+    let built = bot
+        .fake()
+        .autocomplete(command, options, &Invoker::member(MEMBER));
+    bot.fake().send_interaction(&built.json).await;
+    let a = bot
+        .fake()
+        .wait_for_callback(&built.id, DEFAULT_TIMEOUT)
+        .await;
+    assert_eq!(a.callback_type(), Some(callback::AUTOCOMPLETE_RESULT));
+    a.choices()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_within_a_transcript_picked_from_the_suggestions() {
+    let bot = start_archive().await;
+    let member = Invoker::member(MEMBER);
+    let commands = bot.fake().registered_guild_commands(bot.fake().guild_id());
+    for command in ["ask", "transcripts"] {
+        let c = commands.iter().find(|c| c["name"] == command).unwrap();
+        let o = c["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == "transcript")
+            .unwrap_or_else(|| panic!("/{command} has no transcript option: {c}"));
+        assert_eq!(o["autocomplete"], json!(true), "/{command}");
+        assert_eq!(o["required"], json!(false), "/{command}");
+    }
+
+    // Suggestions by words of the event, by year, by id; nothing typed: all.
+    let typed = |t: &str| {
+        json!([
+            opt::string("question", "人才"),
+            opt::focused("transcript", t)
+        ])
+    };
+    let found = choices(&bot, "ask", typed("財富")).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, "gen_00000");
+    assert!(found[0].0.contains("2015-12-17") && found[0].0.chars().count() <= 100);
+    let values = |v: Vec<(String, String)>| v.into_iter().map(|c| c.1).collect::<Vec<_>>();
+    assert_eq!(
+        values(choices(&bot, "ask", typed("2016")).await),
+        ["gen_00001"]
+    );
+    assert_eq!(
+        values(choices(&bot, "ask", typed("gen")).await),
+        ["gen_00000", "gen_00001"]
+    );
+    assert_eq!(values(choices(&bot, "ask", typed("")).await).len(), 3);
+    assert_eq!(
+        values(
+            choices(
+                &bot,
+                "transcripts",
+                json!([opt::focused("transcript", "北京")])
+            )
+            .await
+        ),
+        [TRANSCRIPT]
+    );
+
+    // Answered from the transcript picked, and only from it, saying so.
+    let built = bot.fake().slash_command(
+        "ask",
+        json!([
+            opt::string("question", "怎麼看人才?"),
+            opt::string("transcript", "gen_00000"),
+            opt::integer("limit", 5)
+        ]),
+        &member,
+    );
+    let a = bot.answer(&built).await;
+    assert!(!a.is_ephemeral());
+    assert!(!a.embeds().is_empty());
+    for i in 0..a.embeds().len() {
+        let d = description(&a, i);
+        assert!(d.contains("/t/gen_00000#turn-"), "{d}");
+        assert!(
+            !d.contains(&format!("/t/{TRANSCRIPT}")) && !d.contains("/t/gen_00001"),
+            "{d}"
+        );
+    }
+    let content = a.content().unwrap_or("");
+    assert!(
+        content.starts_with("只在這些逐字稿中搜尋 · Searched only in:")
+            && content.contains("gen\\_00000"),
+        "{content}"
+    );
+    assert_no_pings(&a);
+    // Without it, the same question quotes other forums too.
+    let everywhere = bot
+        .answer(&bot.fake().slash_command(
+            "ask",
+            json!([
+                opt::string("question", "怎麼看人才?"),
+                opt::integer("limit", 5)
+            ]),
+            &member,
+        ))
+        .await;
+    let text = everywhere.all_text();
+    assert!(!text.contains("Searched only in"), "{text}");
+
+    // Named in the question: the same narrowing.
+    let a = bot.ask("2016年那場論壇上怎麼看人才?", &member).await;
+    for i in 0..a.embeds().len() {
+        assert!(
+            description(&a, i).contains("/t/gen_00001#turn-"),
+            "{}",
+            a.all_text()
+        );
+    }
+
+    // Unknown or ambiguous: private, with the ones to pick from.
+    let built = bot.fake().slash_command(
+        "ask",
+        json!([
+            opt::string("question", "人才"),
+            opt::string("transcript", "區塊鏈大會")
+        ]),
+        &member,
+    );
+    let a = bot.answer(&built).await;
+    assert!(a.is_ephemeral());
+    let text = a.all_text();
+    assert!(text.contains("no transcript is called"), "{text}");
+    assert!(
+        text.contains("gen_00001") && text.contains("Pick a transcript"),
+        "{text}"
+    );
+    let a = bot.ask("金融科技峰會上怎麼看人才?", &member).await;
+    assert!(a.is_ephemeral());
+    assert!(
+        a.all_text().contains("fits several transcripts"),
+        "{}",
+        a.all_text()
+    );
+
+    bot.shut_down().await;
+}
+
+/// Decodes a PNG; its width, height and RGB(A) pixels.
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut px = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut px).expect("PNG data");
+    (info.width, info.height, px)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transcripts_and_speaker_attach_a_picture_of_who_spoke_how_much() {
+    let bot = start_archive().await;
+    let member = Invoker::member(MEMBER);
+    let labelled = forumbot::chart::find_cjk_font().is_some();
+
+    let check = |r: &RecordedRequest, embed: usize| -> (u32, u32) {
+        assert_eq!(r.files.len(), 1, "{}", bot.fake().describe_requests());
+        let f = &r.files[0];
+        assert_eq!(f.filename.as_deref(), Some("participation-1.png"));
+        assert_eq!(
+            r.embeds()[embed]["image"]["url"],
+            "attachment://participation-1.png"
+        );
+        let (w, h, px) = decode_png(&f.bytes);
+        assert_eq!(w, 800);
+        // Bars are drawn in the speakers' colours.
+        let (r1, g1, b1) = (0xf4u8, 0x90u8, 0x0cu8);
+        assert_eq!(forumbot::chart::colour(1), 0xf4900c);
+        assert!(px.chunks(3).any(|p| p == [r1, g1, b1]), "no bars");
+        let legend = r.embeds()[embed]["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["name"] == "圖例 · Legend");
+        // Labels drawn with a CJK font, or the colours said in words.
+        assert_eq!(legend, !labelled, "{}", r.all_text());
+        (w, h)
+    };
+
+    // The list: one picture, a panel per transcript.
+    let list = bot
+        .answer(
+            &bot.fake()
+                .slash_command("transcripts", Value::Null, &member),
+        )
+        .await;
+    assert!(!list.is_ephemeral());
+    assert!(
+        list.all_text().contains("已收錄 3 份逐字稿"),
+        "{}",
+        list.all_text()
+    );
+    let (_, tall) = check(&list, 0);
+
+    // One transcript, named by its place.
+    let one = bot
+        .answer(&bot.fake().slash_command(
+            "transcripts",
+            opt::string("transcript", "西安"),
+            &member,
+        ))
+        .await;
+    let (_, short) = check(&one, 0);
+    assert!(short * 2 < tall, "one panel {short} px, three {tall} px");
+    let text = one.all_text();
+    assert!(text.contains("誰說了多少 · Share of the words"), "{text}");
+    assert!(text.contains("賀輝娜") && text.contains("%"), "{text}");
+
+    // A speaker's summary, with the picture of their forum.
+    let built = bot
+        .fake()
+        .slash_command("speaker", opt::string("name", "郭總"), &member);
+    let summary = bot.answer(&built).await;
+    assert!(summary.is_followup());
+    check(&summary, 0);
+
     bot.shut_down().await;
 }

@@ -11,6 +11,7 @@ mod cli;
 mod console;
 mod discord_e2e;
 mod discord_processes;
+mod forums;
 mod load;
 mod properties;
 mod semantic;

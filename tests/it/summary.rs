@@ -225,7 +225,8 @@ fn keywords_and_closing_statements_on_a_second_forum_without_a_sidecar() {
     let dir = tempfile::tempdir().unwrap();
     let t = dir.path().join("transcripts");
     std::fs::create_dir_all(&t).unwrap();
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ev_roundtable.txt");
+    let source =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ev_roundtable.txt");
     std::fs::copy(&source, t.join("ev_roundtable.txt")).unwrap();
     let e = engine(dir.path());
     let ps = e

@@ -189,3 +189,29 @@ pub fn forumbot_within(data: &Path, args: &[&str], env: &[(&str, &str)], secs: u
     }
     child.wait_with_output().unwrap()
 }
+
+/// Ids of the two transcripts [`archive_data`] generates (seed 1): a
+/// 2015 forum in 廣州 (event 第4屆財富管理論壇) and a 2016 one in 西安
+/// (第4屆金融科技創新論壇); the first's title also holds 金融科技.
+pub const GENERATED: [&str; 2] = ["gen_00000", "gen_00001"];
+
+/// An archive of several forums: the bundled transcript and two of the
+/// benchmark generator's (seed 1), in `DIR/transcripts/`.
+pub fn archive_data() -> tempfile::TempDir {
+    let dir = bundled_data();
+    fill_archive(dir.path());
+    dir
+}
+
+/// Adds the generator's two transcripts to the data directory `dir`.
+pub fn fill_archive(dir: &Path) {
+    forumbot_bench::gen::generate(
+        forumbot_bench::SOURCE,
+        &forumbot_bench::gen::GenOptions {
+            transcripts: 2,
+            seed: 1,
+        },
+        dir,
+    )
+    .unwrap();
+}

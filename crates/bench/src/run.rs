@@ -365,6 +365,7 @@ fn q(kind: &'static str, text: String, speaker: Option<String>) -> BenchQuestion
             speaker,
             limit: 3,
             offset: 0,
+            transcripts: Vec::new(),
         },
     }
 }
