@@ -115,6 +115,13 @@ fn print_text(text: &str) -> Result<(), Failure> {
     print_bytes(crate::transcript::for_terminal(text).as_bytes())
 }
 
+/// Prints a reply rendered by [`reply::render_text`], which has already
+/// turned the text's control characters into spaces and added only its own
+/// emphasis codes (when stdout is a terminal).
+fn print_rendered(text: &str) -> Result<(), Failure> {
+    print_bytes(text.as_bytes())
+}
+
 /// Writes to stdout. A reader that has gone away (`forumbot ask … | head`)
 /// is a normal, quiet end, not an error.
 fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
@@ -184,7 +191,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
                     face: TextFace::Cli { limit: given_limit },
                     ansi: stdout_emphasis(),
                 };
-                print_text(&reply::render_text(
+                print_rendered(&reply::render_text(
                     &app::answer(&engine, &answer, offset),
                     &style,
                 ))
@@ -197,7 +204,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             if json {
                 print_json(&s)
             } else {
-                print_text(&reply::render_text(
+                print_rendered(&reply::render_text(
                     &reply::summary(&s),
                     &TextStyle::cli().with_ansi(stdout_emphasis()),
                 ))
@@ -302,7 +309,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             if json {
                 print_json(list)
             } else {
-                print_text(&reply::render_text(
+                print_rendered(&reply::render_text(
                     &app::transcripts(&engine),
                     &TextStyle::cli().with_ansi(stdout_emphasis()),
                 ))

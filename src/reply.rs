@@ -1008,9 +1008,10 @@ fn markdown_to_terminal(s: &str, style: &TextStyle) -> String {
     if bold && style.ansi {
         out.push_str(NOT_BOLD);
     }
-    // Everything echoed (the question in the title, names) reaches a
-    // terminal as transcript text does: without control characters.
-    crate::transcript::for_terminal(&out).into_owned()
+    // Everything echoed (the question in the title, names) reached a
+    // terminal as transcript text does: every control character of the
+    // text became a space above; only the emphasis codes added here remain.
+    out
 }
 
 #[cfg(test)]
