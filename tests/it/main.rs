@@ -14,4 +14,5 @@ mod discord_processes;
 mod properties;
 mod summary;
 mod support;
+mod transcripts;
 mod web;

@@ -1,0 +1,291 @@
+//! Transcripts as moderators really have them (issue 19): speaker lines in
+//! every common layout, each one a claim that is checked. Every test
+//! reproduces a failure found on the main branch before these changes, with
+//! the transcripts under `tests/fixtures/transcripts/`.
+
+use crate::support::{self, forumbot};
+
+use forumbot::transcript::{self, Transcript, TranscriptError};
+use std::path::{Path, PathBuf};
+
+fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/transcripts")
+        .join(name)
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// Parses a fixture, with a sidecar fixture or none.
+fn parse(txt: &str, sidecar: Option<&str>) -> Result<Transcript, TranscriptError> {
+    let sidecar = sidecar.map(|s| String::from_utf8(fixture(s)).unwrap());
+    let stem = txt.trim_end_matches(".txt");
+    transcript::parse(
+        &Path::new("transcripts").join(txt),
+        stem,
+        &fixture(txt),
+        sidecar.as_deref(),
+    )
+}
+
+fn turns(t: &Transcript) -> Vec<(String, usize)> {
+    t.turns_per_speaker()
+}
+
+fn counts(pairs: &[(&str, usize)]) -> Vec<(String, usize)> {
+    pairs.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+}
+
+/// Who said a paragraph holding `words`.
+fn said_by(t: &Transcript, words: &str) -> Vec<String> {
+    t.turns
+        .iter()
+        .filter(|x| x.paragraphs.iter().any(|p| p.text.contains(words)))
+        .map(|x| x.speaker.clone())
+        .collect()
+}
+
+/// A data directory holding the given fixtures (renamed as given).
+fn data_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let transcripts = dir.path().join("transcripts");
+    std::fs::create_dir_all(&transcripts).unwrap();
+    for (from, to) in files {
+        std::fs::write(transcripts.join(to), fixture(from)).unwrap();
+    }
+    dir
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+// ---------------------------------------------------------------------------
+// 1. A common layout read as one speaker
+
+#[test]
+fn guests_written_name_and_role_are_speakers_of_their_own() {
+    for sidecar in [None, Some("role-layout.toml")] {
+        let t = parse("role-layout.txt", sidecar).unwrap();
+        assert_eq!(
+            turns(&t),
+            counts(&[("主持人", 4), ("张伟", 2), ("李娜", 2)]),
+            "{sidecar:?}"
+        );
+        assert_eq!(said_by(&t, "保险公司用大模型"), ["李娜"], "{sidecar:?}");
+        // The role written in the speaker line is the speaker's role.
+        let role = |n: &str| {
+            t.speakers
+                .iter()
+                .find(|s| s.name == n)
+                .unwrap()
+                .role
+                .clone()
+        };
+        assert_eq!(role("张伟").as_deref(), Some("招商银行零售部总经理"));
+        assert_eq!(role("李娜").as_deref(), Some("平安保险科技总监"));
+    }
+}
+
+#[test]
+fn a_guests_answer_is_quoted_as_the_guests_and_the_guest_is_known() {
+    let data = data_with(&[
+        ("role-layout.txt", "role-layout.txt"),
+        ("role-layout.toml", "role-layout.toml"),
+    ]);
+    let out = forumbot(data.path(), &["ask", "--json", "保险公司怎么用大模型?"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let first = &v["hits"][0];
+    assert_eq!(first["speaker"], "李娜", "{v}");
+    assert!(
+        first["text"].as_str().unwrap().contains("理赔和核保"),
+        "{v}"
+    );
+    let out = forumbot(data.path(), &["speaker", "张伟"]);
+    assert!(out.status.success(), "speaker 张伟: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains("招商银行零售部总经理"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_sidecar_that_leaves_out_who_speaks_is_refused_with_the_lines() {
+    let err = parse("role-layout.txt", Some("guests-only.toml")).unwrap_err();
+    let msg = err.to_string();
+    // The host's lines are quoted with what to change.
+    assert!(msg.contains("lines 5, 9, 13, 19"), "{msg}");
+    assert!(msg.contains("主持人：欢迎各位"), "{msg}");
+    assert!(msg.contains("[[speakers]] name = \"主持人\""), "{msg}");
+}
+
+#[test]
+fn a_listed_speaker_who_never_speaks_is_refused() {
+    let sidecar = "[[speakers]]\nname = \"主持人\"\n[[speakers]]\nname = \"张伟\"\n[[speakers]]\nname = \"李娜\"\n[[speakers]]\nname = \"王强\"\n";
+    let err = transcript::parse(
+        Path::new("r.txt"),
+        "r",
+        &fixture("role-layout.txt"),
+        Some(sidecar),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("\"王强\" is in the sidecar but never speaks"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn question_and_answer_marks_are_named_by_the_sidecar() {
+    let t = parse("qa-layout.txt", Some("qa-layout.toml")).unwrap();
+    assert_eq!(turns(&t), counts(&[("唐文", 2), ("郭慶", 2)]));
+    assert_eq!(said_by(&t, "監管怎麼看"), ["唐文"], "Q1 is Q's");
+    // Without a sidecar nobody knows who Q and A are: said so.
+    let msg = parse("qa-layout.txt", None).unwrap_err().to_string();
+    assert!(
+        msg.contains("lines 3, 5, 7, 9") && msg.contains("labels = [\"Q\"]"),
+        "{msg}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 2. Labels that differ slightly from the speaker's name
+
+#[test]
+fn script_and_width_variants_of_a_listed_name_open_its_turns() {
+    let t = parse("script-variants.txt", Some("script-variants.toml")).unwrap();
+    assert_eq!(turns(&t), counts(&[("唐文", 2), ("郭慶", 2), ("Jane", 1)]));
+    // The first line is somebody speaking: not the title, and kept.
+    assert_eq!(t.turns[0].line, 1);
+    assert_eq!(said_by(&t, "數據是銀行的生產資料"), ["郭慶"]);
+    assert_eq!(t.meta.title, "數據圓桌");
+}
+
+#[test]
+fn variants_of_one_name_without_a_sidecar_are_one_speaker() {
+    let text = "圓桌\n\n郭慶:數據要打通。\n\n唐文:請展開。\n\n郭庆:打通才能精準營銷。\n\n唐文:謝謝。\n\n郭慶:不客氣。\n";
+    let t = transcript::parse(Path::new("v.txt"), "v", text.as_bytes(), None).unwrap();
+    assert_eq!(turns(&t), counts(&[("郭慶", 3), ("唐文", 2)]));
+}
+
+#[test]
+fn an_invisible_character_in_a_speaker_label_is_refused() {
+    // Under a sidecar (a zero-width joiner) and without one (a Hangul filler).
+    for (txt, sidecar, code) in [
+        (
+            "zero-width-joiner.txt",
+            Some("zero-width-joiner.toml"),
+            "U+200D",
+        ),
+        ("hangul-filler.txt", None, "U+3164"),
+    ] {
+        let msg = parse(txt, sidecar).unwrap_err().to_string();
+        assert!(msg.contains("line 5"), "{txt}: {msg}");
+        assert!(
+            msg.contains(code) && msg.contains("invisible"),
+            "{txt}: {msg}"
+        );
+        assert!(msg.contains(&format!("郭<{code}>慶")), "{txt}: {msg}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 3. Enumerations are not speakers; people who speak once are
+
+#[test]
+fn ordinals_are_not_speakers() {
+    let t = parse("enumerations.txt", None).unwrap();
+    assert_eq!(turns(&t), counts(&[("唐文", 2), ("郭慶", 2)]));
+    assert_eq!(said_by(&t, "數據安全是底線"), ["郭慶"]);
+    assert!(t.turns[0]
+        .paragraphs
+        .iter()
+        .any(|p| p.text == "第一:數據要打通。"));
+}
+
+#[test]
+fn people_who_speak_once_are_speakers_and_the_index_report_names_them() {
+    let t = parse("once-each.txt", None).unwrap();
+    assert_eq!(
+        turns(&t),
+        counts(&[("唐文", 3), ("郭慶", 1), ("周伊麗", 1)])
+    );
+    let data = data_with(&[("once-each.txt", "once-each.txt")]);
+    let out = forumbot(data.path(), &["index"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("turns: 唐文 3, 郭慶 1, 周伊麗 1"),
+        "{}",
+        stdout(&out)
+    );
+    let out = forumbot(data.path(), &["ask", "--json", "懂業務又懂數據的人才"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["hits"][0]["speaker"], "郭慶", "{v}");
+}
+
+// ---------------------------------------------------------------------------
+// 6. Smaller
+
+#[test]
+fn a_sentence_opening_with_an_editor_in_the_last_turn_is_kept() {
+    let t = parse("editor-in-last-turn.txt", None).unwrap();
+    let last = t.turns.last().unwrap();
+    let said: Vec<&str> = last.paragraphs.iter().map(|p| p.text.as_str()).collect();
+    assert_eq!(
+        said,
+        [
+            "內容的品質,是每一個環節一起守住的。",
+            "責任編輯 也好,記者也好,都要對讀者負責,這是我最後想說的。"
+        ]
+    );
+}
+
+#[test]
+fn all_empty_turns_without_a_sidecar_say_so() {
+    let msg = parse("empty-turns.txt", None).unwrap_err().to_string();
+    assert!(msg.contains("every turn is empty"), "{msg}");
+    assert!(msg.contains("lines 3, 5, 7, 9"), "{msg}");
+    assert!(!msg.contains("listed speaker"), "{msg}");
+}
+
+#[test]
+fn an_alias_that_is_another_speakers_name_is_refused() {
+    let text = fixture("once-each.txt");
+    let sidecar = String::from_utf8(fixture("alias-is-a-name.toml")).unwrap();
+    let err = transcript::parse(Path::new("a.txt"), "a", &text, Some(&sidecar)).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("a.toml"), "{msg}");
+    assert!(
+        msg.contains("the alias \"郭慶\" is the name of another speaker"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn the_bundled_transcript_parses_as_before() {
+    let dir = support::bundled_transcripts();
+    let t = transcript::load(&dir.join("000_075a307d861b3240.txt")).unwrap();
+    assert_eq!(
+        turns(&t),
+        counts(&[("唐文", 10), ("郭慶", 5), ("周伊麗", 4), ("陳慧菱", 6)])
+    );
+    assert_eq!(t.turns.len(), 25);
+    assert_eq!(t.intro.len(), 4);
+    let without = transcript::parse(
+        Path::new("b.txt"),
+        "b",
+        &std::fs::read(dir.join("000_075a307d861b3240.txt")).unwrap(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(turns(&without), turns(&t));
+}
