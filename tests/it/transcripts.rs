@@ -1,5 +1,6 @@
 //! Transcripts as moderators really have them (issue 19): speaker lines in
-//! every common layout, each one a claim that is checked. Every test
+//! every common layout, each one a claim that is checked, and names that
+//! collide. Every test
 //! reproduces a failure found on the main branch before these changes, with
 //! the transcripts under `tests/fixtures/transcripts/`.
 
@@ -288,4 +289,25 @@ fn the_bundled_transcript_parses_as_before() {
     )
     .unwrap();
     assert_eq!(turns(&without), turns(&t));
+}
+
+// ---------------------------------------------------------------------------
+// 5. Names that collide
+
+#[test]
+fn a_speaker_named_like_another_speakers_alias_can_be_reached() {
+    let data = support::bundled_data();
+    std::fs::write(
+        data.path().join("transcripts/host-named.txt"),
+        fixture("host-named.txt"),
+    )
+    .unwrap();
+    let out = forumbot(data.path(), &["speaker", "--json", "主持人"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["speaker"], "主持人", "{v}");
+    // The alias still names 唐文 through his other names.
+    let out = forumbot(data.path(), &["speaker", "--json", "唐總"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["speaker"], "唐文", "{v}");
 }
