@@ -286,45 +286,119 @@ impl Engine {
         Ok(report)
     }
 
-    /// Adds `files` (name in the transcripts directory, bytes) and rebuilds,
-    /// one writer at a time: `check` runs first, given the transcripts
+    /// Changes files of the transcripts directory and rebuilds, as one
+    /// step, one writer at a time: `plan` runs first, given the transcripts
     /// directory and the served generation, under the same lock as the
-    /// writes and the rebuild, so two uploads cannot both pass it. Each file
-    /// is written whole under a temporary name and then renamed, never over
-    /// an existing file; when a write or the rebuild fails, the files
-    /// written are taken out again, so a refused upload changes nothing.
-    pub fn add_files<E>(
+    /// writes and the rebuild (so two uploads cannot both pass its checks),
+    /// and says what to change. Each file is written whole under a
+    /// temporary name and then renamed into place. When a write or the
+    /// rebuild fails, every file changed is put back as it was, so a refused
+    /// change changes nothing; the rebuild swaps in one new generation.
+    pub fn change_files<E, T>(
         &self,
-        files: &[(String, &[u8])],
-        check: impl FnOnce(&Path, &Loaded) -> Result<(), E>,
+        plan: impl FnOnce(&Path, &Loaded) -> Result<(Vec<FileChange>, T), E>,
         progress: &dyn Fn(Progress),
-    ) -> Result<BuildReport, E>
+    ) -> Result<(BuildReport, T), E>
     where
         E: From<IndexError> + From<std::io::Error>,
     {
         let _one = self.build_guard();
         let dir = self.data.transcripts();
-        check(&dir, &self.snapshot())?;
+        let (changes, out) = plan(&dir, &self.snapshot())?;
         std::fs::create_dir_all(&dir)?;
-        let mut written = Vec::new();
-        let take_out = |written: &[std::path::PathBuf]| {
-            for path in written {
-                let _ = std::fs::remove_file(path);
-            }
-        };
-        for (name, bytes) in files {
-            let path = dir.join(name);
-            if let Err(e) = write_new(&path, bytes) {
-                take_out(&written);
+        let mut journal = Journal::default();
+        for change in &changes {
+            if let Err(e) = journal.apply(&dir, change) {
+                journal.roll_back();
                 return Err(e.into());
             }
-            written.push(path);
         }
         match self.reindex_locked(progress) {
-            Ok(report) => Ok(report),
+            Ok(report) => Ok((report, out)),
             Err(e) => {
-                take_out(&written);
+                journal.roll_back();
                 Err(e.into())
+            }
+        }
+    }
+}
+
+/// One change to a file of the transcripts directory (a name relative to
+/// it, at most one folder deep: `x.txt`, `.previous/x.txt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileChange {
+    /// Writes the file whole, replacing it if it exists.
+    Write { name: String, bytes: Vec<u8> },
+    /// Takes the file out (nothing to do if it does not exist).
+    Delete { name: String },
+}
+
+impl FileChange {
+    fn name(&self) -> &str {
+        match self {
+            FileChange::Write { name, .. } | FileChange::Delete { name } => name,
+        }
+    }
+}
+
+/// What files were before a change, to put them back.
+#[derive(Default)]
+struct Journal {
+    /// Each path changed, with its bytes before the first change (`None`:
+    /// it did not exist).
+    before: Vec<(PathBuf, Option<Vec<u8>>)>,
+}
+
+impl Journal {
+    fn apply(&mut self, dir: &Path, change: &FileChange) -> std::io::Result<()> {
+        let name = change.name();
+        let relative = Path::new(name);
+        let plain = relative.components().count() <= 2
+            && relative
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("not a name in the transcripts directory: {name}"),
+            ));
+        }
+        let path = dir.join(relative);
+        if !self.before.iter().any(|(p, _)| *p == path) {
+            let was = match std::fs::read(&path) {
+                Ok(bytes) => Some(bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            self.before.push((path.clone(), was));
+        }
+        match change {
+            FileChange::Write { bytes, .. } => {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                write_replacing(&path, bytes)
+            }
+            FileChange::Delete { .. } => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Puts every changed file back, last change first (best effort: a
+    /// file that cannot be put back is logged).
+    fn roll_back(self) {
+        for (path, was) in self.before.into_iter().rev() {
+            let put = match was {
+                Some(bytes) => write_replacing(&path, &bytes),
+                None => match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(()),
+                },
+            };
+            if let Err(e) = put {
+                tracing::error!(path = %path.display(), error = %e, "could not put a file back after a refused change");
             }
         }
     }
@@ -346,24 +420,19 @@ impl Drop for Watcher {
     }
 }
 
-/// Writes a file that must not exist yet, via a temporary name, so a
-/// half-written transcript is never seen by a build.
-fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes a file whole via a temporary name and a rename, so a build never
+/// sees half of it.
+fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("part");
     {
-        let mut f = std::fs::File::create_new(&tmp)?;
+        let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
-    if path.exists() {
+    std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            "an upload with the same name exists",
-        ));
-    }
-    std::fs::rename(&tmp, path)
+    })
 }
 
 #[cfg(test)]
@@ -448,40 +517,81 @@ mod tests {
         Checked,
     }
 
+    fn write(name: &str, bytes: &str) -> FileChange {
+        FileChange::Write {
+            name: name.into(),
+            bytes: bytes.as_bytes().to_vec(),
+        }
+    }
+
     #[test]
-    fn a_failed_upload_is_taken_back_out() {
+    fn a_refused_change_puts_every_file_back() {
         let (tmp, e) = engine();
+        let dir = tmp.path().join("transcripts");
         let before = e.snapshot().generation.name.clone();
-        let files = [("bad.txt".to_owned(), "沒有講者的文字。".as_bytes())];
+        let changes = vec![
+            write("a.txt", "沒有講者的文字。"),
+            write(".previous/a.txt", FIRST),
+            write("bad.txt", "也沒有。"),
+            FileChange::Delete {
+                name: "gone.txt".into(),
+            },
+        ];
         let err = e
-            .add_files(&files, |_, _| Ok::<(), TestError>(()), &|_| {})
+            .change_files(|_, _| Ok::<_, TestError>((changes, ())), &|_| {})
             .map(|_| ())
             .unwrap_err();
         assert!(
             matches!(err, TestError::Index(IndexError::Refused(_))),
             "{err}"
         );
-        assert!(!tmp.path().join("transcripts/bad.txt").exists());
+        assert_eq!(std::fs::read_to_string(dir.join("a.txt")).unwrap(), FIRST);
+        assert!(!dir.join("bad.txt").exists());
+        assert!(!dir.join(".previous/a.txt").exists());
         assert_eq!(e.snapshot().generation.name, before);
-        // A check that refuses writes nothing.
-        let files = [("b.txt".to_owned(), SECOND.as_bytes())];
+        // A plan that refuses writes nothing.
         let err = e
-            .add_files(
-                &files,
-                |dir, loaded| {
-                    assert_eq!(dir, tmp.path().join("transcripts"));
+            .change_files(
+                |d, loaded| {
+                    assert_eq!(d, dir);
                     assert_eq!(loaded.generation.name, before);
-                    Err(TestError::Checked)
+                    Err::<(Vec<FileChange>, ()), _>(TestError::Checked)
                 },
                 &|_| {},
             )
             .unwrap_err();
         assert!(matches!(err, TestError::Checked), "{err}");
-        assert!(!tmp.path().join("transcripts/b.txt").exists());
-        let report = e
-            .add_files(&files, |_, _| Ok::<(), TestError>(()), &|_| {})
+        // Names outside the directory are never written.
+        for name in ["../escape.txt", "/tmp/x.txt", "a/b/c.txt"] {
+            let err = e
+                .change_files(
+                    |_, _| Ok::<_, TestError>((vec![write(name, SECOND)], ())),
+                    &|_| {},
+                )
+                .map(|_| ())
+                .unwrap_err();
+            assert!(matches!(err, TestError::Io(_)), "{name}: {err}");
+        }
+        assert!(!tmp.path().join("escape.txt").exists());
+        // A good change is one new generation.
+        let (report, ()) = e
+            .change_files(
+                |_, _| {
+                    Ok::<_, TestError>((
+                        vec![
+                            write("b.txt", SECOND),
+                            FileChange::Delete {
+                                name: "a.txt".into(),
+                            },
+                        ],
+                        (),
+                    ))
+                },
+                &|_| {},
+            )
             .unwrap();
-        assert_eq!(report.transcripts.len(), 2);
+        assert_eq!(report.transcripts.len(), 1);
+        assert_eq!(report.transcripts[0].id, "b");
         assert_eq!(e.snapshot().generation.name, report.generation);
     }
 }

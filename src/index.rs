@@ -91,6 +91,20 @@ pub struct TranscriptInfo {
     /// Characters spoken per speaker (letters and digits only).
     pub chars_per_speaker: Vec<(String, usize)>,
     pub passages: usize,
+    /// Which version of the transcript this is, and since when
+    /// ([`crate::versions`]).
+    #[serde(default = "first_version")]
+    pub version: u32,
+    #[serde(default)]
+    pub since_unix: u64,
+    /// [`crate::versions::text_hash`] of the file: uploads of the same text
+    /// are found without reading every transcript.
+    #[serde(default)]
+    pub text_hash: String,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 /// Everything the engine knows about the corpus apart from the index itself.
@@ -482,6 +496,7 @@ pub struct BuildReport {
 pub struct TranscriptSummary {
     pub id: String,
     pub title: String,
+    pub version: u32,
     pub turns_per_speaker: Vec<(String, usize)>,
 }
 
@@ -568,6 +583,9 @@ fn info_of(file: String, t: &Transcript, passages: usize) -> TranscriptInfo {
         turns_per_speaker: t.turns_per_speaker(),
         chars_per_speaker,
         passages,
+        version: 1,
+        since_unix: 0,
+        text_hash: String::new(),
     }
 }
 
@@ -771,7 +789,14 @@ fn build_locked(
     let previous = current_name(data);
     let tmp = index_dir.join(format!("tmp-{}", stamp()));
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-    let result = write_generation(&tmp, &transcripts, &fingerprint, threads, progress);
+    let result = write_generation(
+        &tmp,
+        &data.transcripts(),
+        &transcripts,
+        &fingerprint,
+        threads,
+        progress,
+    );
     let (catalog, manifest, analyzer) = match result {
         Ok(x) => x,
         Err(e) => {
@@ -801,6 +826,7 @@ fn build_locked(
             .map(|t| TranscriptSummary {
                 id: t.meta.id.clone(),
                 title: t.meta.title.clone(),
+                version: t.version,
                 turns_per_speaker: t.turns_per_speaker.clone(),
             })
             .collect(),
@@ -829,6 +855,7 @@ fn remember_refusal(index_dir: &Path, fingerprint: &str, e: &IndexError) {
 
 fn write_generation(
     dir: &Path,
+    sources: &Path,
     transcripts: &[(String, Transcript)],
     fingerprint: &str,
     threads: usize,
@@ -838,11 +865,14 @@ fn write_generation(
     let mut catalog = Catalog::default();
     let mut all: Vec<Passage> = Vec::new();
     let mut places: Vec<Place> = Vec::new();
+    let ledger = crate::versions::Ledger::load(sources);
     for (file, t) in transcripts {
         let passages = t.passages();
-        catalog
-            .transcripts
-            .push(info_of(file.clone(), t, passages.len()));
+        let mut info = info_of(file.clone(), t, passages.len());
+        let stamp = ledger.stamp(sources, file);
+        (info.version, info.since_unix, info.text_hash) =
+            (stamp.version, stamp.since_unix, stamp.text_hash);
+        catalog.transcripts.push(info);
         places.extend(conversation::places(t, &passages));
         all.extend(passages);
     }

@@ -40,6 +40,7 @@ pub mod speakers;
 pub mod summary;
 pub mod text;
 pub mod transcript;
+pub mod versions;
 pub mod web;
 
 pub use engine::{Engine, EngineOptions};

@@ -369,6 +369,9 @@ mod tests {
             turns_per_speaker: t.turns_per_speaker(),
             chars_per_speaker: vec![],
             passages: 0,
+            version: 1,
+            since_unix: 0,
+            text_hash: String::new(),
         };
         SpeakerDirectory::new(&Catalog {
             transcripts: vec![info],
@@ -474,6 +477,9 @@ mod tests {
             turns_per_speaker: speakers.iter().map(|(n, _)| (n.to_string(), 1)).collect(),
             chars_per_speaker: vec![],
             passages: 0,
+            version: 1,
+            since_unix: 0,
+            text_hash: String::new(),
         };
         catalog.transcripts.push(second);
         SpeakerDirectory::new(&catalog)
@@ -497,6 +503,9 @@ mod tests {
             turns_per_speaker: t.turns_per_speaker(),
             chars_per_speaker: vec![],
             passages: 0,
+            version: 1,
+            since_unix: 0,
+            text_hash: String::new(),
         }]
     }
 

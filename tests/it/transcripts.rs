@@ -1,8 +1,8 @@
 //! Transcripts as moderators really have them (issue 19): speaker lines in
-//! every common layout, each one a claim that is checked, and names that
-//! collide. Every test
-//! reproduces a failure found on the main branch before these changes, with
-//! the transcripts under `tests/fixtures/transcripts/`.
+//! every common layout, each one a claim that is checked, corrections that
+//! replace, removal, and names that collide. Every test reproduces a
+//! failure found on the main branch before these changes, with the
+//! transcripts under `tests/fixtures/transcripts/`.
 
 use crate::support::{self, forumbot};
 
@@ -292,6 +292,181 @@ fn the_bundled_transcript_parses_as_before() {
 }
 
 // ---------------------------------------------------------------------------
+// 4. Corrections replace; duplicates are refused; transcripts can be removed
+
+/// Runs `forumbot console` with `input`; the printed replies.
+fn console(data: &Path, input: &str) -> String {
+    use std::io::Write;
+    let mut child = support::forumbot_command(data)
+        .arg("console")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+/// Saves `bytes` as `uploads/NAME` beside the data (the file a moderator
+/// uploads); its path.
+fn upload_file(data: &Path, folder: &str, name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = data.join(folder);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn transcripts_json(data: &Path) -> Vec<serde_json::Value> {
+    let out = forumbot(data, &["transcripts", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str::<serde_json::Value>(&stdout(&out))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// The texts of the hits for a question.
+fn quoted(data: &Path, question: &str) -> Vec<String> {
+    let out = forumbot(data, &["ask", "--json", "--limit", "10", question]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+const PARTNERS: &str = "開放銀行接入了幾家合作方?";
+
+#[test]
+fn a_corrected_upload_replaces_the_transcript() {
+    let data = support::bundled_data();
+    let first = upload_file(
+        data.path(),
+        "v1",
+        "fintech2023.txt",
+        &fixture("fintech2023.txt"),
+    );
+    let fixed = upload_file(
+        data.path(),
+        "v2",
+        "fintech2023.txt",
+        &fixture("fintech2023-corrected.txt"),
+    );
+    let out = console(
+        data.path(),
+        &format!(
+            "/reindex {}\n/reindex {}\n",
+            first.display(),
+            fixed.display()
+        ),
+    );
+    assert!(out.contains("Transcript replaced"), "{out}");
+    let list = transcripts_json(data.path());
+    let ids: Vec<&str> = list
+        .iter()
+        .map(|t| t["meta"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["000_075a307d861b3240", "fintech2023"],
+        "one transcript, not two"
+    );
+    assert_eq!(list[1]["version"], 2);
+    let said = quoted(data.path(), PARTNERS);
+    assert!(said.iter().any(|t| t.contains("十四家")), "{said:?}");
+    assert!(
+        !said.iter().any(|t| t.contains("四十家")),
+        "the old text still answers: {said:?}"
+    );
+}
+
+#[test]
+fn the_same_text_again_is_a_duplicate_however_it_was_saved() {
+    let data = support::bundled_data();
+    let text = String::from_utf8(fixture("fintech2023.txt")).unwrap();
+    let mut input = String::new();
+    let copies = [
+        ("first", text.clone()),
+        ("crlf", text.replace('\n', "\r\n")),
+        ("bom", format!("\u{feff}{text}")),
+        ("newline", format!("{text}\n")),
+        ("spaces", text.replace("不客氣。", "不客氣。 \t")),
+    ];
+    for (folder, bytes) in &copies {
+        // Named differently each time, as people do.
+        let name = format!("fintech-{folder}.txt");
+        let path = upload_file(data.path(), folder, &name, bytes.as_bytes());
+        input.push_str(&format!("/reindex {}\n", path.display()));
+    }
+    let out = console(data.path(), &input);
+    assert_eq!(out.matches("is already indexed:").count(), 4, "{out}");
+    assert!(
+        !out.contains("fix the file"),
+        "a duplicate is not a broken file: {out}"
+    );
+    assert_eq!(transcripts_json(data.path()).len(), 2);
+    let said = quoted(data.path(), PARTNERS);
+    assert_eq!(
+        said.iter().filter(|t| t.contains("四十家")).count(),
+        1,
+        "{said:?}"
+    );
+}
+
+#[test]
+fn a_transcript_can_be_removed_listed_and_brought_back() {
+    let data = data_with(&[
+        ("fintech2023.txt", "fintech2023.txt"),
+        ("once-each.txt", "once-each.txt"),
+    ]);
+    assert_eq!(quoted(data.path(), PARTNERS).len(), 1);
+    let out = forumbot(data.path(), &["remove", "fintech2023"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("removed fintech2023"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(quoted(data.path(), PARTNERS).is_empty());
+    let list = transcripts_json(data.path());
+    assert_eq!(list.len(), 1);
+    // Listed with version and date.
+    let out = forumbot(data.path(), &["transcripts"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("once-each") && text.contains(" v1 · 20"),
+        "{text}"
+    );
+    assert!(!text.contains("fintech2023"), "{text}");
+    // Unknown ids and the last transcript are refused (exit 2), with why.
+    for (id, why) in [
+        ("nope", "no transcript has the id"),
+        ("once-each", "only transcript"),
+    ] {
+        let out = forumbot(data.path(), &["remove", id]);
+        assert_eq!(out.status.code(), Some(2), "{id}");
+        assert!(stderr(&out).contains(why), "{id}: {}", stderr(&out));
+    }
+    // Kept until it changes again: undo brings it back.
+    let out = forumbot(data.path(), &["remove", "--undo", "fintech2023"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(quoted(data.path(), PARTNERS).len(), 1);
+}
+
+// ---------------------------------------------------------------------------
 // 5. Names that collide
 
 #[test]
@@ -310,4 +485,30 @@ fn a_speaker_named_like_another_speakers_alias_can_be_reached() {
     let out = forumbot(data.path(), &["speaker", "--json", "唐總"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["speaker"], "唐文", "{v}");
+}
+
+#[test]
+fn an_upload_whose_alias_is_another_transcripts_speaker_is_refused() {
+    let data = support::bundled_data();
+    let txt = upload_file(data.path(), "up", "host.txt", &fixture("host-named.txt"));
+    upload_file(
+        data.path(),
+        "up",
+        "host.toml",
+        "[[speakers]]\nname = \"主持人\"\naliases = [\"郭慶\"]\n[[speakers]]\nname = \"王大明\"\n"
+            .as_bytes(),
+    );
+    let out = console(
+        data.path(),
+        &format!(
+            "/reindex {} {}\n",
+            txt.display(),
+            data.path().join("up/host.toml").display()
+        ),
+    );
+    assert!(
+        out.contains("the alias \"郭慶\" is the name of \"郭慶\""),
+        "{out}"
+    );
+    assert_eq!(transcripts_json(data.path()).len(), 1);
 }
