@@ -93,6 +93,47 @@ pub enum NotRefreshed {
     Failed(IndexError),
 }
 
+impl NotRefreshed {
+    /// Why a rebuild that failed leaves the index as it is; `Err` when
+    /// there is nothing to serve at all (no transcripts).
+    fn why(e: IndexError) -> Result<NotRefreshed, IndexError> {
+        match e {
+            e @ IndexError::Refused(_) => Ok(NotRefreshed::Refused(e)),
+            IndexError::Busy { .. } => Ok(NotRefreshed::Busy),
+            e @ IndexError::NoTranscripts(_) => Err(e),
+            e => Ok(NotRefreshed::Failed(e)),
+        }
+    }
+}
+
+/// The current generation could not be opened (`error`): it is set aside
+/// (kept for inspection) and the index rebuilt; if the rebuild fails, the
+/// newest good generation left is served as it is. The generation, what was
+/// built, and why it is not fresh.
+fn repair(
+    data: &DataDir,
+    opts: &EngineOptions,
+    error: IndexError,
+    progress: &dyn Fn(Progress),
+) -> Result<(Generation, Option<BuildReport>, Option<NotRefreshed>), IndexError> {
+    let Some(name) = index::current_name(data) else {
+        return Err(error);
+    };
+    // Not set aside (another build holds the lock, a read-only disk): the
+    // error stands.
+    let Ok(Some(aside)) = index::set_aside(data, &name, opts.lock_wait) else {
+        return Err(error);
+    };
+    tracing::warn!(generation = %name, kept_as = %aside, error = %error, "the current index generation could not be opened; it was set aside and the index is being rebuilt");
+    match index::build_and_open_waiting(data, opts.index_threads, opts.lock_wait, progress) {
+        Ok((report, g)) => Ok((g, Some(report), None)),
+        Err(e) => match index::open(data) {
+            Ok(Some(g)) => Ok((g, None, Some(NotRefreshed::why(e)?))),
+            _ => Err(e),
+        },
+    }
+}
+
 /// The served generation of one data directory, shared by every caller
 /// (answers: [`Engine::ask`] in [`crate::search`]).
 pub struct Engine {
@@ -152,12 +193,7 @@ impl Engine {
                     Ok(index::Refresh::RefusedBefore(message)) => {
                         not_refreshed = Some(NotRefreshed::RefusedBefore(message));
                     }
-                    Err(e @ IndexError::Refused(_)) => {
-                        not_refreshed = Some(NotRefreshed::Refused(e));
-                    }
-                    Err(IndexError::Busy { .. }) => not_refreshed = Some(NotRefreshed::Busy),
-                    Err(e @ IndexError::NoTranscripts(_)) => return Err(e),
-                    Err(e) => not_refreshed = Some(NotRefreshed::Failed(e)),
+                    Err(e) => not_refreshed = Some(NotRefreshed::why(e)?),
                 }
                 // Said once, by whoever opened the engine (the command line
                 // prints it), not again here.
@@ -168,10 +204,25 @@ impl Engine {
         }
         let generation = match generation {
             Some(g) => g,
-            None => index::open(&data)?.ok_or_else(|| IndexError::Corrupt {
-                path: data.index(),
-                message: "no current generation".into(),
-            })?,
+            None => match index::open(&data) {
+                Ok(Some(g)) => g,
+                Ok(None) => {
+                    return Err(IndexError::Corrupt {
+                        path: data.index(),
+                        message: "no current generation".into(),
+                    })
+                }
+                Err(e) => {
+                    let (g, report, why) = repair(&data, &opts, e, progress)?;
+                    if report.is_some() {
+                        built = report;
+                    }
+                    if why.is_some() {
+                        not_refreshed = why;
+                    }
+                    g
+                }
+            },
         };
         Ok(Opened {
             engine: Engine {
@@ -204,7 +255,8 @@ impl Engine {
 
     /// Picks up a generation another process made current: reads `CURRENT`
     /// and, when it names another generation than the one served, opens
-    /// that one and swaps it in. Returns whether it did. Reads the disk: a
+    /// that one and swaps it in (one that cannot be opened is set aside and
+    /// the index rebuilt). Returns whether it did. Reads the disk: a
     /// [`Watcher`] calls it, never the read path. Skipped (`Ok(false)`)
     /// while this process rebuilds, which swaps in its own generation.
     pub fn refresh(&self) -> Result<bool, IndexError> {
@@ -214,14 +266,24 @@ impl Engine {
             Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
         };
         let served = self.snapshot().generation.name.clone();
-        match index::current_generation(&self.data) {
-            Some((name, _)) if name != served => match index::open(&self.data)? {
-                Some(g) => {
+        match index::current_name(&self.data) {
+            Some(name) if name != served => match index::open(&self.data) {
+                Ok(Some(g)) => {
                     tracing::info!(generation = %g.name, "serving a generation built elsewhere");
                     self.swap(g);
                     Ok(true)
                 }
-                None => Ok(false),
+                Ok(None) => Ok(false),
+                // A generation that cannot be opened is set aside and the
+                // index rebuilt here; the one served stays until then.
+                Err(e) => match index::set_aside(&self.data, &name, self.opts.lock_wait)? {
+                    Some(aside) => {
+                        tracing::warn!(generation = %name, kept_as = %aside, error = %e, "a new index generation could not be opened; it was set aside and the index is being rebuilt");
+                        self.reindex_locked(&|_| {})?;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                },
             },
             _ => Ok(false),
         }
@@ -593,5 +655,73 @@ mod tests {
         assert_eq!(report.transcripts.len(), 1);
         assert_eq!(report.transcripts[0].id, "b");
         assert_eq!(e.snapshot().generation.name, report.generation);
+    }
+
+    fn damaged(tmp: &tempfile::TempDir) -> Vec<String> {
+        std::fs::read_dir(tmp.path().join("index"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("damaged-gen-"))
+            .collect()
+    }
+
+    /// Cuts `catalog.json` in half, or takes the segments' stores away.
+    fn damage(dir: &Path, how: &str) {
+        match how {
+            "catalog" => {
+                let catalog = dir.join("catalog.json");
+                let bytes = std::fs::read(&catalog).unwrap();
+                std::fs::write(&catalog, &bytes[..bytes.len() / 2]).unwrap();
+            }
+            _ => {
+                let mut removed = 0;
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.extension().is_some_and(|x| x == "store") {
+                        std::fs::remove_file(path).unwrap();
+                        removed += 1;
+                    }
+                }
+                assert!(removed > 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_generation_that_cannot_be_opened_is_set_aside_and_rebuilt() {
+        for how in ["catalog", "store"] {
+            let (tmp, e) = engine();
+            let name = e.snapshot().generation.name.clone();
+            drop(e);
+            damage(&tmp.path().join("index").join(&name), how);
+            assert!(index::open(&DataDir::new(tmp.path())).is_err(), "{how}");
+            let opened = Engine::open(EngineOptions::new(tmp.path()), &|_| {}).unwrap();
+            assert!(opened.built.is_some(), "{how}: rebuilt");
+            assert!(opened.not_refreshed.is_none(), "{how}");
+            let served = opened.engine.snapshot().generation.name.clone();
+            assert_ne!(served, name, "{how}");
+            assert_eq!(damaged(&tmp).len(), 1, "{how}: kept for inspection");
+            let a = opened
+                .engine
+                .ask(&crate::search::Question::new("數據很重要"))
+                .unwrap();
+            assert_eq!(a.hits[0].speaker.as_deref(), Some("乙"), "{how}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_generation_built_elsewhere_is_set_aside_while_the_old_one_serves() {
+        let (tmp, e) = engine();
+        let before = e.snapshot().generation.name.clone();
+        let built = build_elsewhere(&tmp);
+        damage(&tmp.path().join("index").join(&built), "catalog");
+        // Answers keep coming from the old generation until the rebuild.
+        assert_eq!(e.snapshot().generation.name, before);
+        assert!(e.refresh().unwrap());
+        let served = e.snapshot().generation.name.clone();
+        assert!(served != before && served != built, "{served}");
+        assert_eq!(damaged(&tmp).len(), 1);
+        assert_eq!(e.snapshot().generation.catalog.transcripts.len(), 2);
+        assert!(!e.refresh().unwrap());
     }
 }

@@ -274,7 +274,8 @@ impl DataDir {
     }
 
     /// A cheap fingerprint of the transcripts: names, sizes and modification
-    /// times of every transcript and sidecar. Any edit changes it.
+    /// times of every transcript and sidecar (of the files symlinks point
+    /// at). Any edit changes it.
     pub fn fingerprint(&self) -> Result<String, IndexError> {
         let dir = self.transcripts();
         let mut rows: Vec<String> = Vec::new();
@@ -284,7 +285,13 @@ impl DataDir {
                 if !p.extension().is_some_and(|x| x == "txt" || x == "toml") {
                     continue;
                 }
-                let md = e.metadata().map_err(io_err(&p))?;
+                // Through a symlink, the file it points at: an edit of the
+                // target is an edit of the transcript. A dangling link
+                // counts as itself.
+                let md = match std::fs::metadata(&p) {
+                    Ok(md) => md,
+                    Err(_) => e.metadata().map_err(io_err(&p))?,
+                };
                 let mtime = md
                     .modified()
                     .ok()
@@ -318,7 +325,7 @@ pub enum Freshness {
 }
 
 /// The generation name `CURRENT` holds, if it is a sane one.
-fn current_name(data: &DataDir) -> Option<String> {
+pub(crate) fn current_name(data: &DataDir) -> Option<String> {
     let name = std::fs::read_to_string(data.index().join(CURRENT))
         .ok()?
         .trim()
@@ -480,6 +487,41 @@ fn open_generation(
         manifest,
         analyzer,
     })
+}
+
+/// Sets generation `name` aside when it cannot be opened (a cut
+/// `catalog.json`, a missing segment file): renamed to
+/// `damaged-<name>-<stamp>`, kept for inspection and never served or pruned,
+/// and `CURRENT` pointed at the newest other generation with a manifest (or
+/// removed when there is none, so the next open builds). Under the build
+/// lock, waiting at most `wait`; nothing is done if `CURRENT` names another
+/// generation by then. Returns the new name of the damaged one.
+pub fn set_aside(data: &DataDir, name: &str, wait: Duration) -> Result<Option<String>, IndexError> {
+    let index_dir = data.index();
+    let _lock = BuildLock::acquire(&index_dir, wait)?;
+    if current_name(data).as_deref() != Some(name) {
+        return Ok(None);
+    }
+    let aside = format!("damaged-{name}-{}", stamp());
+    std::fs::rename(index_dir.join(name), index_dir.join(&aside)).map_err(io_err(&index_dir))?;
+    let mut good: Vec<String> = std::fs::read_dir(&index_dir)
+        .map_err(io_err(&index_dir))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("gen-") && read_manifest(&index_dir.join(n)).is_some())
+        .collect();
+    // Generation names start with their build time: the last is the newest.
+    good.sort();
+    match good.last() {
+        Some(newest) => {
+            let current_tmp = index_dir.join(format!("{CURRENT}.tmp"));
+            write_synced(&current_tmp, newest.as_bytes())?;
+            std::fs::rename(&current_tmp, index_dir.join(CURRENT)).map_err(io_err(&index_dir))?;
+        }
+        None => std::fs::remove_file(index_dir.join(CURRENT)).map_err(io_err(&index_dir))?,
+    }
+    sync_dir(&index_dir)?;
+    Ok(Some(aside))
 }
 
 /// What a build did, for people.

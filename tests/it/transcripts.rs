@@ -1,8 +1,8 @@
 //! Transcripts as moderators really have them (issue 19): speaker lines in
 //! every common layout, each one a claim that is checked, corrections that
-//! replace, removal, and names that collide. Every test reproduces a
-//! failure found on the main branch before these changes, with the
-//! transcripts under `tests/fixtures/transcripts/`.
+//! replace, removal, names that collide, and a damaged index that repairs
+//! itself. Every test reproduces a failure found on the main branch before
+//! these changes, with the transcripts under `tests/fixtures/transcripts/`.
 
 use crate::support::{self, forumbot};
 
@@ -511,4 +511,72 @@ fn an_upload_whose_alias_is_another_transcripts_speaker_is_refused() {
         "{out}"
     );
     assert_eq!(transcripts_json(data.path()).len(), 1);
+}
+
+// ---------------------------------------------------------------------------
+// 6. Freshness follows symlinks; a damaged generation repairs itself
+
+#[test]
+fn an_edit_of_a_symlinked_transcript_is_noticed() {
+    let data = tempfile::tempdir().unwrap();
+    let real = data.path().join("elsewhere");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::create_dir_all(data.path().join("transcripts")).unwrap();
+    std::fs::write(real.join("panel.txt"), fixture("once-each.txt")).unwrap();
+    std::os::unix::fs::symlink(
+        real.join("panel.txt"),
+        data.path().join("transcripts/panel.txt"),
+    )
+    .unwrap();
+    assert_eq!(quoted(data.path(), "複合型人才").len(), 1);
+    let edited = String::from_utf8(fixture("once-each.txt"))
+        .unwrap()
+        .replace("複合型人才", "跨界人才,能把業務和數據連起來");
+    std::fs::write(real.join("panel.txt"), edited).unwrap();
+    let said = quoted(data.path(), "跨界人才");
+    assert_eq!(said.len(), 1, "the edit was not noticed: {said:?}");
+}
+
+#[test]
+fn a_damaged_generation_is_set_aside_and_questions_keep_being_answered() {
+    let data = support::bundled_data();
+    let out = forumbot(data.path(), &["index"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let index = data.path().join("index");
+    let current = || std::fs::read_to_string(index.join("CURRENT")).unwrap();
+    // A cut catalog, then a generation with its stores gone.
+    for how in ["catalog", "store"] {
+        let gen = index.join(current().trim());
+        if how == "catalog" {
+            let bytes = std::fs::read(gen.join("catalog.json")).unwrap();
+            std::fs::write(gen.join("catalog.json"), &bytes[..bytes.len() / 3]).unwrap();
+        } else {
+            for e in std::fs::read_dir(&gen).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "store") {
+                    std::fs::remove_file(p).unwrap();
+                }
+            }
+        }
+        let out = forumbot(data.path(), &["ask", "--json", "周伊麗怎麼看客服中心?"]);
+        assert!(
+            out.status.success(),
+            "{how}: exit {:?}: {}",
+            out.status,
+            stderr(&out)
+        );
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["hits"][0]["speaker"], "周伊麗", "{how}: {v}");
+    }
+    let kept = std::fs::read_dir(&index)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("damaged-gen-")
+        })
+        .count();
+    assert_eq!(kept, 2, "each damaged generation is kept for inspection");
 }
