@@ -83,7 +83,16 @@ pub const COMMANDS: &[CommandDoc] = &[
         description: "Moderators: rebuild the index, or add an uploaded transcript (UTF-8 text).",
         details: "Without a file the index is rebuilt from the transcripts directory. With a file \
             (and optionally its TOML sidecar) the transcript is checked first and refused with \
-            the line and reason if it is not valid; a refused file changes nothing.",
+            the line and reason if it is not valid; a refused file changes nothing. A file with \
+            the id or title of an indexed transcript is its corrected version and replaces it.",
+    },
+    CommandDoc {
+        name: "remove",
+        description: "Moderators: remove a transcript, or undo the last change of one.",
+        details:
+            "Give the transcript's id (/transcripts lists them). It stops answering at once and \
+            its pages go; until that transcript changes again it is kept, and `undo` brings it \
+            back. `undo` after a corrected upload brings the version it replaced back instead.",
     },
     CommandDoc {
         name: "help",
@@ -335,22 +344,47 @@ pub fn reindex(engine: &Engine, who: &str, upload: Option<Upload>, max_bytes: u6
             let file = upload.filename.clone();
             let bytes = upload.bytes.len();
             match ingest::add(engine, &upload, max_bytes, &quiet) {
-                Ok(report) => {
-                    let added: Vec<&str> = report
+                Ok(added) => {
+                    let report = &added.report;
+                    let changed: Vec<&str> = report
                         .transcripts
                         .iter()
                         .filter(|t| !before.contains(&t.id))
                         .map(|t| t.id.as_str())
+                        .chain(added.replaced.as_ref().map(|r| r.id.as_str()))
                         .collect();
                     tracing::info!(
                         who,
                         file,
                         bytes,
-                        added = ?added,
+                        changed = ?changed,
+                        replaced = added.replaced.as_ref().map(|r| format!("{} v{} -> v{}", r.id, r.from, r.to)),
                         generation = %report.generation,
                         "indexed an uploaded transcript"
                     );
-                    report_reply("已加入逐字稿 · Transcript added", &report, &before)
+                    match &added.replaced {
+                        None => report_reply("已加入逐字稿 · Transcript added", report, &before),
+                        Some(r) => {
+                            let mut reply = report_reply_marking(
+                                "已更新逐字稿 · Transcript replaced",
+                                report,
+                                &before,
+                                Some(&r.id),
+                            );
+                            prepend(
+                                &mut reply,
+                                &format!(
+                                    "「{title}」第 {to} 版取代了第 {from} 版;第 {from} 版保留到這份逐字稿下次變更,用 `/remove` `{id}` 加上 undo 可以換回。\n\
+                                     {title:?} version {to} replaced version {from}, which is kept until this transcript changes again: `/remove` `{id}` with undo brings it back.",
+                                    title = truncate(&r.title, 60),
+                                    id = r.id,
+                                    from = r.from,
+                                    to = r.to,
+                                ),
+                            );
+                            reply
+                        }
+                    }
                 }
                 Err(e) => match Failure::from(e) {
                     Failure::User { message, hint } => {
@@ -361,6 +395,86 @@ pub fn reindex(engine: &Engine, who: &str, upload: Option<Upload>, max_bytes: u6
                 },
             }
         }
+    }
+}
+
+/// Removes the transcript `id`, or (`undo`) takes its last change back, and
+/// reports what is indexed now or why not. `who` names the person for the log.
+pub fn remove(engine: &Engine, who: &str, id: &str, undo: bool) -> Reply {
+    let before: HashSet<String> = engine
+        .snapshot()
+        .generation
+        .catalog
+        .transcripts
+        .iter()
+        .map(|t| t.meta.id.clone())
+        .collect();
+    match ingest::remove(engine, id, undo, &|_| {}) {
+        Ok(r) => {
+            tracing::info!(
+                who,
+                id = %r.id,
+                version = r.version,
+                undo,
+                generation = %r.report.generation,
+                "{}",
+                if undo { "undid the last change of a transcript" } else { "removed a transcript" }
+            );
+            let (title, text) = if undo {
+                let kept = match r.kept {
+                    Some(k) => format!(
+                        "第 {k} 版改為保留,再用一次 undo 可以換回。\nVersion {k} is kept instead: undo again brings it back."
+                    ),
+                    None => String::new(),
+                };
+                (
+                    "已復原逐字稿 · Transcript restored",
+                    format!(
+                        "「{title}」(`{id}`)恢復為第 {v} 版。\n{title:?} (`{id}`) is back at version {v}.\n{kept}",
+                        title = truncate(&r.title, 60),
+                        id = r.id,
+                        v = r.version,
+                    ),
+                )
+            } else {
+                (
+                    "已移除逐字稿 · Transcript removed",
+                    format!(
+                        "「{title}」(`{id}`,第 {v} 版)已移除,不再回答問題。保留到下次變更:用 `/remove` `{id}` 加上 undo 可以復原。\n\
+                         {title:?} (`{id}`, version {v}) was removed and no longer answers. It is kept until this transcript changes again: `/remove` `{id}` with undo brings it back.",
+                        title = truncate(&r.title, 60),
+                        id = r.id,
+                        v = r.version,
+                    ),
+                )
+            };
+            let mut reply = report_reply_marking(title, &r.report, &before, undo.then_some(id));
+            prepend(&mut reply, text.trim_end());
+            reply
+        }
+        Err(e) => match Failure::from(e) {
+            Failure::User { message, hint } => {
+                tracing::info!(who, id, undo, reason = %message, "removal refused");
+                let mut text = format!("{id} 未變更 · {id} was not changed:\n{message}");
+                if let Some(hint) = hint {
+                    text.push_str("\n\n");
+                    text.push_str(hint);
+                }
+                reply::user_error(&text)
+            }
+            f => failure(f, &format!("removing the transcript {id}")),
+        },
+    }
+}
+
+/// Puts `text` before the first embed's description.
+fn prepend(reply: &mut Reply, text: &str) {
+    if let Some(e) = reply.embeds.first_mut() {
+        let body = e.description.take().unwrap_or_default();
+        e.description = Some(truncate(
+            &format!("{text}\n\n{body}"),
+            limits::EMBED_DESCRIPTION,
+        ));
     }
 }
 
@@ -382,6 +496,17 @@ const REPORT_VALUE: usize = 250;
 /// What a build indexed: per transcript, the turns of each speaker. The
 /// transcripts that were not indexed before come first, marked as new.
 pub fn report_reply(title: &str, report: &BuildReport, before: &HashSet<String>) -> Reply {
+    report_reply_marking(title, report, before, None)
+}
+
+/// [`report_reply`], with the transcript `updated` (a new version, or one
+/// restored) first after the new ones, marked with its version.
+fn report_reply_marking(
+    title: &str,
+    report: &BuildReport,
+    before: &HashSet<String>,
+    updated: Option<&str>,
+) -> Reply {
     let body = format!(
         "{} 份逐字稿、{} 段,用時 {:.1} 秒。\n{} transcript(s), {} passages, {:.1} s (generation {}).",
         report.transcripts.len(),
@@ -397,22 +522,26 @@ pub fn report_reply(title: &str, report: &BuildReport, before: &HashSet<String>)
         .transcripts
         .iter()
         .partition(|t| !before.contains(&t.id));
+    let (changed, old): (Vec<_>, Vec<_>) = old
+        .into_iter()
+        .partition(|t| Some(t.id.as_str()) == updated);
     let fields: Vec<Field> = new
         .iter()
-        .map(|t| (true, *t))
-        .chain(old.iter().map(|t| (false, *t)))
+        .map(|t| (Mark::New, *t))
+        .chain(changed.iter().map(|t| (Mark::Updated, *t)))
+        .chain(old.iter().map(|t| (Mark::Same, *t)))
         .take(REPORT_FIELDS)
-        .map(|(is_new, t)| {
+        .map(|(mark, t)| {
             let turns = t
                 .turns_per_speaker
                 .iter()
                 .map(|(n, c)| format!("{n} {c}"))
                 .collect::<Vec<_>>()
                 .join("、");
-            let name = if is_new {
-                format!("新增 · New: {}", t.title)
-            } else {
-                t.title.clone()
+            let name = match mark {
+                Mark::New => format!("新增 · New: {}", t.title),
+                Mark::Updated => format!("更新 · Updated (v{}): {}", t.version, t.title),
+                Mark::Same => t.title.clone(),
             };
             Field {
                 name: truncate(&name, REPORT_NAME.min(limits::FIELD_NAME)),
@@ -432,6 +561,14 @@ pub fn report_reply(title: &str, report: &BuildReport, before: &HashSet<String>)
         }
     }
     r
+}
+
+/// How a transcript of a build report is marked.
+#[derive(Clone, Copy)]
+enum Mark {
+    New,
+    Updated,
+    Same,
 }
 
 /// Reports a fault of ours: logs it with its cause chain under a fresh
@@ -494,6 +631,7 @@ mod tests {
                 .map(|i| TranscriptSummary {
                     id: format!("t{i}"),
                     title: "很長的標題".repeat(60),
+                    version: 1,
                     turns_per_speaker: (0..50).map(|s| (format!("講者{s}"), s)).collect(),
                 })
                 .collect(),
@@ -530,13 +668,20 @@ mod tests {
         let names: Vec<&str> = e.fields.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
-            ["/ask", "/speaker", "/transcripts", "/reindex", "/help"]
+            [
+                "/ask",
+                "/speaker",
+                "/transcripts",
+                "/reindex",
+                "/remove",
+                "/help"
+            ]
         );
         assert_eq!(
             e.fields[0].value,
             "Ask about the forum; the answer quotes the transcripts word for word.\nWrite the question in Traditional or Simplified Chinese (e.g. 郭慶怎麼看人才?); name a speaker in it or pick one in `speaker`, and a forum (2018年那場論壇) or pick one in `transcript` to search only there. Each answer is a verbatim quote with its speaker and a link to the turn; \"More\" shows the next page."
         );
-        assert_eq!(e.fields[4].value, "How to ask, in Chinese and English.");
+        assert_eq!(e.fields[5].value, "How to ask, in Chinese and English.");
         for c in COMMANDS {
             assert!(c.description.chars().count() <= 100, "{}", c.name);
             assert!(c.name.is_ascii() && !c.name.is_empty());

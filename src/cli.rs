@@ -72,7 +72,18 @@ pub enum Command {
     },
     /// Rebuild the index from the transcripts (atomically replaces the old one).
     Index,
-    /// List the indexed transcripts, or show one: who spoke how much.
+    /// Remove a transcript (kept until it changes again), or undo the last
+    /// change of one (`--undo`: the version a correction replaced, or the
+    /// transcript removed, comes back).
+    Remove {
+        /// Take the last change of the transcript back instead of removing it.
+        #[arg(long)]
+        undo: bool,
+        /// The transcript's id (`forumbot transcripts` lists them).
+        id: String,
+    },
+    /// List the indexed transcripts (version, date, who spoke how much), or
+    /// show one.
     Transcripts {
         #[arg(long)]
         json: bool,
@@ -257,6 +268,31 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), Failure> {
             } else {
                 text.push_str(&format!("{status}\n"));
             }
+            print_text(&text)
+        }
+        Command::Remove { undo, id } => {
+            let engine = open_engine(settings)?;
+            let done = crate::ingest::remove(&engine, &id, undo, &progress_printer())?;
+            let mut text = if undo {
+                let kept = done.kept.map_or(String::new(), |k| {
+                    format!("; version {k} is kept instead (`forumbot remove --undo {id}` again swaps back)")
+                });
+                format!(
+                    "restored {} ({}) to version {}{kept}\n",
+                    done.id, done.title, done.version
+                )
+            } else {
+                format!(
+                    "removed {} ({}, version {}); it is kept until it changes again: `forumbot remove --undo {}` brings it back\n",
+                    done.id, done.title, done.version, done.id
+                )
+            };
+            text.push_str(&format!(
+                "indexed {} transcript(s), {} passages (generation {})\n",
+                done.report.transcripts.len(),
+                done.report.passages,
+                done.report.generation
+            ));
             print_text(&text)
         }
         Command::Web => serve::pages(settings),

@@ -14,7 +14,8 @@
 //!
 //! Commands: `/ask [--speaker NAME] [--transcript ID|WORDS] [--limit N]
 //! QUESTION`, `/more` (or `more`, `m`), `/speaker NAME`, `/transcripts
-//! [ID|WORDS]`, `/reindex [PATH [SIDECAR]]`, `/help`, `/quit`; a line without a leading `/` is a
+//! [ID|WORDS]`, `/reindex [PATH [SIDECAR]]`, `/remove [--undo] ID`,
+//! `/help`, `/quit`; a line without a leading `/` is a
 //! question. Errors print the reply a user would get and the console keeps
 //! reading: a line that is not UTF-8 is reported and skipped, and a reader
 //! that goes away (`console | head`) ends the session quietly.
@@ -48,6 +49,10 @@ pub enum Line {
         path: Option<String>,
         sidecar: Option<String>,
     },
+    Remove {
+        id: String,
+        undo: bool,
+    },
     Help,
     Quit,
     Empty,
@@ -67,7 +72,9 @@ I answer with verbatim quotes from forum transcripts, each with its speaker and 
 more, m, /more                          the next quotes of the last answer
 /speaker NAME                           a speaker's summary: turns, share, keywords, key quotes
 /transcripts [ID|WORDS]                 what is indexed, with links; one transcript: who spoke how much
-/reindex [PATH [SIDECAR]]               rebuild the index, or add a transcript file (UTF-8, optional TOML sidecar)
+/reindex [PATH [SIDECAR]]               rebuild the index, or add a transcript file (UTF-8, optional TOML sidecar);
+                                        a file with the id or title of an indexed transcript replaces it
+/remove [--undo] ID                     remove a transcript, or undo its last change (kept until it changes again)
 /help                                   this text
 /quit                                   leave (so do Ctrl-D and the end of the input)
 
@@ -77,6 +84,8 @@ At a terminal: ← → edit the line, ↑ ↓ recall earlier lines, Ctrl-L clear
 Traditional, Simplified, aliases and pinyin all work.";
 
 const USAGE_ASK: &str = "usage: /ask [--speaker NAME] [--transcript ID|WORDS] [--limit N] QUESTION";
+const USAGE_REMOVE: &str =
+    "usage: /remove [--undo] ID (the transcript's id, as /transcripts lists it)";
 
 /// Reads one line of input.
 pub fn parse(line: &str) -> Line {
@@ -116,6 +125,21 @@ pub fn parse(line: &str) -> Line {
                 return Line::Invalid("usage: /reindex [PATH [SIDECAR]]".into());
             }
             Line::Reindex { path, sidecar }
+        }
+        "remove" => {
+            let mut undo = false;
+            let mut id = None;
+            for word in args.split_whitespace() {
+                match word {
+                    "--undo" => undo = true,
+                    w if id.is_none() && !w.starts_with("--") => id = Some(w.to_owned()),
+                    _ => return Line::Invalid(USAGE_REMOVE.into()),
+                }
+            }
+            match id {
+                Some(id) => Line::Remove { id, undo },
+                None => Line::Invalid(USAGE_REMOVE.into()),
+            }
         }
         "help" => Line::Help,
         "quit" | "exit" => Line::Quit,
@@ -378,6 +402,7 @@ impl Session {
             Line::Transcripts(None) => app::transcripts(&self.engine),
             Line::Transcripts(Some(name)) => app::transcript(&self.engine, &name),
             Line::Reindex { path, sidecar } => self.reindex(path, sidecar),
+            Line::Remove { id, undo } => app::remove(&self.engine, "console", &id, undo),
             Line::Help => reply::notice("forumbot · 說明 · Help", CONSOLE_HELP),
             Line::Invalid(message) => reply::user_error(&message),
             Line::Quit | Line::Empty => Reply::default(),
@@ -482,6 +507,20 @@ mod tests {
                 sidecar: None
             }
         );
+        assert_eq!(
+            parse("/remove fintech2023"),
+            Line::Remove {
+                id: "fintech2023".into(),
+                undo: false
+            }
+        );
+        assert_eq!(
+            parse("/remove --undo fintech2023"),
+            Line::Remove {
+                id: "fintech2023".into(),
+                undo: true
+            }
+        );
         assert_eq!(parse("/quit"), Line::Quit);
         // What the paging hint says to type pages, with or without the slash.
         for more in ["/more", "more", " m ", "More", "M"] {
@@ -495,6 +534,9 @@ mod tests {
             "/ask --speaker",
             "/ask --transcript",
             "/speaker",
+            "/remove",
+            "/remove a b",
+            "/remove --all a",
             "/nope",
         ] {
             assert!(matches!(parse(bad), Line::Invalid(_)), "{bad}");

@@ -146,6 +146,47 @@ pub enum NotRefreshed {
     Failed(IndexError),
 }
 
+impl NotRefreshed {
+    /// Why a rebuild that failed leaves the index as it is; `Err` when
+    /// there is nothing to serve at all (no transcripts).
+    fn why(e: IndexError) -> Result<NotRefreshed, IndexError> {
+        match e {
+            e @ IndexError::Refused(_) => Ok(NotRefreshed::Refused(e)),
+            IndexError::Busy { .. } => Ok(NotRefreshed::Busy),
+            e @ IndexError::NoTranscripts(_) => Err(e),
+            e => Ok(NotRefreshed::Failed(e)),
+        }
+    }
+}
+
+/// The current generation could not be opened (`error`): it is set aside
+/// (kept for inspection) and the index rebuilt; if the rebuild fails, the
+/// newest good generation left is served as it is. The generation, what was
+/// built, and why it is not fresh.
+fn repair(
+    data: &DataDir,
+    opts: &EngineOptions,
+    error: IndexError,
+    progress: &dyn Fn(Progress),
+) -> Result<(Generation, Option<BuildReport>, Option<NotRefreshed>), IndexError> {
+    let Some(name) = index::current_name(data) else {
+        return Err(error);
+    };
+    // Not set aside (another build holds the lock, a read-only disk): the
+    // error stands.
+    let Ok(Some(aside)) = index::set_aside(data, &name, opts.lock_wait) else {
+        return Err(error);
+    };
+    tracing::warn!(generation = %name, kept_as = %aside, error = %error, "the current index generation could not be opened; it was set aside and the index is being rebuilt");
+    match index::build_and_open_waiting(data, opts.index_threads, opts.lock_wait, progress) {
+        Ok((report, g)) => Ok((g, Some(report), None)),
+        Err(e) => match index::open(data) {
+            Ok(Some(g)) => Ok((g, None, Some(NotRefreshed::why(e)?))),
+            _ => Err(e),
+        },
+    }
+}
+
 /// The served generation of one data directory, shared by every caller
 /// (answers: [`Engine::ask`] in [`crate::search`]).
 pub struct Engine {
@@ -206,12 +247,7 @@ impl Engine {
                     Ok(index::Refresh::RefusedBefore(message)) => {
                         not_refreshed = Some(NotRefreshed::RefusedBefore(message));
                     }
-                    Err(e @ IndexError::Refused(_)) => {
-                        not_refreshed = Some(NotRefreshed::Refused(e));
-                    }
-                    Err(IndexError::Busy { .. }) => not_refreshed = Some(NotRefreshed::Busy),
-                    Err(e @ IndexError::NoTranscripts(_)) => return Err(e),
-                    Err(e) => not_refreshed = Some(NotRefreshed::Failed(e)),
+                    Err(e) => not_refreshed = Some(NotRefreshed::why(e)?),
                 }
                 // Said once, by whoever opened the engine (the command line
                 // prints it), not again here.
@@ -222,10 +258,25 @@ impl Engine {
         }
         let generation = match generation {
             Some(g) => g,
-            None => index::open(&data)?.ok_or_else(|| IndexError::Corrupt {
-                path: data.index(),
-                message: "no current generation".into(),
-            })?,
+            None => match index::open(&data) {
+                Ok(Some(g)) => g,
+                Ok(None) => {
+                    return Err(IndexError::Corrupt {
+                        path: data.index(),
+                        message: "no current generation".into(),
+                    })
+                }
+                Err(e) => {
+                    let (g, report, why) = repair(&data, &opts, e, progress)?;
+                    if report.is_some() {
+                        built = report;
+                    }
+                    if why.is_some() {
+                        not_refreshed = why;
+                    }
+                    g
+                }
+            },
         };
         let semantic = Arc::new(Semantic::new(opts.semantic.clone()));
         let engine = Engine {
@@ -264,7 +315,8 @@ impl Engine {
 
     /// Picks up a generation another process made current: reads `CURRENT`
     /// and, when it names another generation than the one served, opens
-    /// that one and swaps it in. Returns whether it did. Reads the disk: a
+    /// that one and swaps it in (one that cannot be opened is set aside and
+    /// the index rebuilt). Returns whether it did. Reads the disk: a
     /// [`Watcher`] calls it, never the read path. Skipped (`Ok(false)`)
     /// while this process rebuilds, which swaps in its own generation.
     pub fn refresh(&self) -> Result<bool, IndexError> {
@@ -274,14 +326,24 @@ impl Engine {
             Err(std::sync::TryLockError::WouldBlock) => return Ok(false),
         };
         let served = self.snapshot().generation.name.clone();
-        match index::current_generation(&self.data) {
-            Some((name, _)) if name != served => match index::open(&self.data)? {
-                Some(g) => {
+        match index::current_name(&self.data) {
+            Some(name) if name != served => match index::open(&self.data) {
+                Ok(Some(g)) => {
                     tracing::info!(generation = %g.name, "serving a generation built elsewhere");
                     self.swap(g);
                     Ok(true)
                 }
-                None => Ok(false),
+                Ok(None) => Ok(false),
+                // A generation that cannot be opened is set aside and the
+                // index rebuilt here; the one served stays until then.
+                Err(e) => match index::set_aside(&self.data, &name, self.opts.lock_wait)? {
+                    Some(aside) => {
+                        tracing::warn!(generation = %name, kept_as = %aside, error = %e, "a new index generation could not be opened; it was set aside and the index is being rebuilt");
+                        self.reindex_locked(&|_| {})?;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                },
             },
             _ => Ok(false),
         }
@@ -390,45 +452,119 @@ impl Engine {
         Ok(report)
     }
 
-    /// Adds `files` (name in the transcripts directory, bytes) and rebuilds,
-    /// one writer at a time: `check` runs first, given the transcripts
+    /// Changes files of the transcripts directory and rebuilds, as one
+    /// step, one writer at a time: `plan` runs first, given the transcripts
     /// directory and the served generation, under the same lock as the
-    /// writes and the rebuild, so two uploads cannot both pass it. Each file
-    /// is written whole under a temporary name and then renamed, never over
-    /// an existing file; when a write or the rebuild fails, the files
-    /// written are taken out again, so a refused upload changes nothing.
-    pub fn add_files<E>(
+    /// writes and the rebuild (so two uploads cannot both pass its checks),
+    /// and says what to change. Each file is written whole under a
+    /// temporary name and then renamed into place. When a write or the
+    /// rebuild fails, every file changed is put back as it was, so a refused
+    /// change changes nothing; the rebuild swaps in one new generation.
+    pub fn change_files<E, T>(
         &self,
-        files: &[(String, &[u8])],
-        check: impl FnOnce(&Path, &Loaded) -> Result<(), E>,
+        plan: impl FnOnce(&Path, &Loaded) -> Result<(Vec<FileChange>, T), E>,
         progress: &dyn Fn(Progress),
-    ) -> Result<BuildReport, E>
+    ) -> Result<(BuildReport, T), E>
     where
         E: From<IndexError> + From<std::io::Error>,
     {
         let _one = self.build_guard();
         let dir = self.data.transcripts();
-        check(&dir, &self.snapshot())?;
+        let (changes, out) = plan(&dir, &self.snapshot())?;
         std::fs::create_dir_all(&dir)?;
-        let mut written = Vec::new();
-        let take_out = |written: &[std::path::PathBuf]| {
-            for path in written {
-                let _ = std::fs::remove_file(path);
-            }
-        };
-        for (name, bytes) in files {
-            let path = dir.join(name);
-            if let Err(e) = write_new(&path, bytes) {
-                take_out(&written);
+        let mut journal = Journal::default();
+        for change in &changes {
+            if let Err(e) = journal.apply(&dir, change) {
+                journal.roll_back();
                 return Err(e.into());
             }
-            written.push(path);
         }
         match self.reindex_locked(progress) {
-            Ok(report) => Ok(report),
+            Ok(report) => Ok((report, out)),
             Err(e) => {
-                take_out(&written);
+                journal.roll_back();
                 Err(e.into())
+            }
+        }
+    }
+}
+
+/// One change to a file of the transcripts directory (a name relative to
+/// it, at most one folder deep: `x.txt`, `.previous/x.txt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileChange {
+    /// Writes the file whole, replacing it if it exists.
+    Write { name: String, bytes: Vec<u8> },
+    /// Takes the file out (nothing to do if it does not exist).
+    Delete { name: String },
+}
+
+impl FileChange {
+    fn name(&self) -> &str {
+        match self {
+            FileChange::Write { name, .. } | FileChange::Delete { name } => name,
+        }
+    }
+}
+
+/// What files were before a change, to put them back.
+#[derive(Default)]
+struct Journal {
+    /// Each path changed, with its bytes before the first change (`None`:
+    /// it did not exist).
+    before: Vec<(PathBuf, Option<Vec<u8>>)>,
+}
+
+impl Journal {
+    fn apply(&mut self, dir: &Path, change: &FileChange) -> std::io::Result<()> {
+        let name = change.name();
+        let relative = Path::new(name);
+        let plain = relative.components().count() <= 2
+            && relative
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("not a name in the transcripts directory: {name}"),
+            ));
+        }
+        let path = dir.join(relative);
+        if !self.before.iter().any(|(p, _)| *p == path) {
+            let was = match std::fs::read(&path) {
+                Ok(bytes) => Some(bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            self.before.push((path.clone(), was));
+        }
+        match change {
+            FileChange::Write { bytes, .. } => {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                write_replacing(&path, bytes)
+            }
+            FileChange::Delete { .. } => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Puts every changed file back, last change first (best effort: a
+    /// file that cannot be put back is logged).
+    fn roll_back(self) {
+        for (path, was) in self.before.into_iter().rev() {
+            let put = match was {
+                Some(bytes) => write_replacing(&path, &bytes),
+                None => match std::fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                    _ => Ok(()),
+                },
+            };
+            if let Err(e) = put {
+                tracing::error!(path = %path.display(), error = %e, "could not put a file back after a refused change");
             }
         }
     }
@@ -450,24 +586,19 @@ impl Drop for Watcher {
     }
 }
 
-/// Writes a file that must not exist yet, via a temporary name, so a
-/// half-written transcript is never seen by a build.
-fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes a file whole via a temporary name and a rename, so a build never
+/// sees half of it.
+fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("part");
     {
-        let mut f = std::fs::File::create_new(&tmp)?;
+        let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
-    if path.exists() {
+    std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            "an upload with the same name exists",
-        ));
-    }
-    std::fs::rename(&tmp, path)
+    })
 }
 
 #[cfg(test)]
@@ -546,40 +677,149 @@ mod tests {
         Checked,
     }
 
+    fn write(name: &str, bytes: &str) -> FileChange {
+        FileChange::Write {
+            name: name.into(),
+            bytes: bytes.as_bytes().to_vec(),
+        }
+    }
+
     #[test]
-    fn a_failed_upload_is_taken_back_out() {
+    fn a_refused_change_puts_every_file_back() {
         let (tmp, e) = engine();
+        let dir = tmp.path().join("transcripts");
         let before = e.snapshot().generation.name.clone();
-        let files = [("bad.txt".to_owned(), "沒有講者的文字。".as_bytes())];
+        let changes = vec![
+            write("a.txt", "沒有講者的文字。"),
+            write(".previous/a.txt", FIRST),
+            write("bad.txt", "也沒有。"),
+            FileChange::Delete {
+                name: "gone.txt".into(),
+            },
+        ];
         let err = e
-            .add_files(&files, |_, _| Ok::<(), TestError>(()), &|_| {})
+            .change_files(|_, _| Ok::<_, TestError>((changes, ())), &|_| {})
             .map(|_| ())
             .unwrap_err();
         assert!(
             matches!(err, TestError::Index(IndexError::Refused(_))),
             "{err}"
         );
-        assert!(!tmp.path().join("transcripts/bad.txt").exists());
+        assert_eq!(std::fs::read_to_string(dir.join("a.txt")).unwrap(), FIRST);
+        assert!(!dir.join("bad.txt").exists());
+        assert!(!dir.join(".previous/a.txt").exists());
         assert_eq!(e.snapshot().generation.name, before);
-        // A check that refuses writes nothing.
-        let files = [("b.txt".to_owned(), SECOND.as_bytes())];
+        // A plan that refuses writes nothing.
         let err = e
-            .add_files(
-                &files,
-                |dir, loaded| {
-                    assert_eq!(dir, tmp.path().join("transcripts"));
+            .change_files(
+                |d, loaded| {
+                    assert_eq!(d, dir);
                     assert_eq!(loaded.generation.name, before);
-                    Err(TestError::Checked)
+                    Err::<(Vec<FileChange>, ()), _>(TestError::Checked)
                 },
                 &|_| {},
             )
             .unwrap_err();
         assert!(matches!(err, TestError::Checked), "{err}");
-        assert!(!tmp.path().join("transcripts/b.txt").exists());
-        let report = e
-            .add_files(&files, |_, _| Ok::<(), TestError>(()), &|_| {})
+        // Names outside the directory are never written.
+        for name in ["../escape.txt", "/tmp/x.txt", "a/b/c.txt"] {
+            let err = e
+                .change_files(
+                    |_, _| Ok::<_, TestError>((vec![write(name, SECOND)], ())),
+                    &|_| {},
+                )
+                .map(|_| ())
+                .unwrap_err();
+            assert!(matches!(err, TestError::Io(_)), "{name}: {err}");
+        }
+        assert!(!tmp.path().join("escape.txt").exists());
+        // A good change is one new generation.
+        let (report, ()) = e
+            .change_files(
+                |_, _| {
+                    Ok::<_, TestError>((
+                        vec![
+                            write("b.txt", SECOND),
+                            FileChange::Delete {
+                                name: "a.txt".into(),
+                            },
+                        ],
+                        (),
+                    ))
+                },
+                &|_| {},
+            )
             .unwrap();
-        assert_eq!(report.transcripts.len(), 2);
+        assert_eq!(report.transcripts.len(), 1);
+        assert_eq!(report.transcripts[0].id, "b");
         assert_eq!(e.snapshot().generation.name, report.generation);
+    }
+
+    fn damaged(tmp: &tempfile::TempDir) -> Vec<String> {
+        std::fs::read_dir(tmp.path().join("index"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("damaged-gen-"))
+            .collect()
+    }
+
+    /// Cuts `catalog.json` in half, or takes the segments' stores away.
+    fn damage(dir: &Path, how: &str) {
+        match how {
+            "catalog" => {
+                let catalog = dir.join("catalog.json");
+                let bytes = std::fs::read(&catalog).unwrap();
+                std::fs::write(&catalog, &bytes[..bytes.len() / 2]).unwrap();
+            }
+            _ => {
+                let mut removed = 0;
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.extension().is_some_and(|x| x == "store") {
+                        std::fs::remove_file(path).unwrap();
+                        removed += 1;
+                    }
+                }
+                assert!(removed > 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_generation_that_cannot_be_opened_is_set_aside_and_rebuilt() {
+        for how in ["catalog", "store"] {
+            let (tmp, e) = engine();
+            let name = e.snapshot().generation.name.clone();
+            drop(e);
+            damage(&tmp.path().join("index").join(&name), how);
+            assert!(index::open(&DataDir::new(tmp.path())).is_err(), "{how}");
+            let opened = Engine::open(EngineOptions::new(tmp.path()), &|_| {}).unwrap();
+            assert!(opened.built.is_some(), "{how}: rebuilt");
+            assert!(opened.not_refreshed.is_none(), "{how}");
+            let served = opened.engine.snapshot().generation.name.clone();
+            assert_ne!(served, name, "{how}");
+            assert_eq!(damaged(&tmp).len(), 1, "{how}: kept for inspection");
+            let a = opened
+                .engine
+                .ask(&crate::search::Question::new("數據很重要"))
+                .unwrap();
+            assert_eq!(a.hits[0].speaker.as_deref(), Some("乙"), "{how}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_generation_built_elsewhere_is_set_aside_while_the_old_one_serves() {
+        let (tmp, e) = engine();
+        let before = e.snapshot().generation.name.clone();
+        let built = build_elsewhere(&tmp);
+        damage(&tmp.path().join("index").join(&built), "catalog");
+        // Answers keep coming from the old generation until the rebuild.
+        assert_eq!(e.snapshot().generation.name, before);
+        assert!(e.refresh().unwrap());
+        let served = e.snapshot().generation.name.clone();
+        assert!(served != before && served != built, "{served}");
+        assert_eq!(damaged(&tmp).len(), 1);
+        assert_eq!(e.snapshot().generation.catalog.transcripts.len(), 2);
+        assert!(!e.refresh().unwrap());
     }
 }

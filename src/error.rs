@@ -50,9 +50,12 @@ pub const HINT_NO_TRANSCRIPTS: &str = "索引未變更:請先加入一份逐字�
 /// Shown after a refused upload.
 pub const HINT_UPLOAD: &str =
     "沒有任何變更,原來的逐字稿照常回答。Nothing was changed: fix the file and upload it again.";
-/// Shown after an upload that is already indexed: there is nothing to fix.
-pub const HINT_ALREADY_INDEXED: &str =
-    "沒有任何變更:這份逐字稿已經收錄,照常回答,不必再上傳。Nothing was changed: this transcript is already indexed and answers as before; there is no need to upload it again.";
+/// Shown after an upload of a transcript that is already indexed as it is.
+pub const HINT_DUPLICATE: &str =
+    "沒有任何變更:這份逐字稿已經收錄,內容相同。Nothing was changed: this transcript is already indexed with the same text.";
+/// Shown after a removal (or undo) that could not be done.
+pub const HINT_REMOVE: &str =
+    "沒有任何變更;/transcripts 列出每份逐字稿的 id。Nothing was changed; /transcripts lists every transcript's id.";
 
 impl Classify for IndexError {
     fn kind(&self) -> Kind {
@@ -128,19 +131,28 @@ impl Classify for IngestError {
             IngestError::TooLarge { .. }
             | IngestError::Invalid(_)
             | IngestError::DuplicateId { .. }
-            | IngestError::AlreadyIndexed { .. } => Kind::User,
+            | IngestError::AlreadyIndexed { .. }
+            | IngestError::AmbiguousTitle { .. }
+            | IngestError::AliasIsAName { .. }
+            | IngestError::UnknownTranscript { .. }
+            | IngestError::OnlyTranscript { .. }
+            | IngestError::NothingToUndo { .. } => Kind::User,
             IngestError::Index(e) => e.kind(),
             IngestError::Io(_) => Kind::Internal,
         }
     }
 
     fn hint(&self) -> Option<&'static str> {
-        match self.kind() {
-            Kind::User if matches!(self, IngestError::AlreadyIndexed { .. }) => {
-                Some(HINT_ALREADY_INDEXED)
-            }
-            Kind::User => Some(HINT_UPLOAD),
-            Kind::Busy | Kind::Internal => None,
+        match self {
+            // Nothing is wrong with the file: it is there already.
+            IngestError::AlreadyIndexed { .. } => Some(HINT_DUPLICATE),
+            IngestError::UnknownTranscript { .. }
+            | IngestError::OnlyTranscript { .. }
+            | IngestError::NothingToUndo { .. } => Some(HINT_REMOVE),
+            _ => match self.kind() {
+                Kind::User => Some(HINT_UPLOAD),
+                Kind::Busy | Kind::Internal => None,
+            },
         }
     }
 }
@@ -358,9 +370,25 @@ mod tests {
             file: "b.txt".into(),
         });
         let text = duplicate.user_text().unwrap();
-        assert!(text.ends_with(HINT_ALREADY_INDEXED), "{text}");
+        assert!(text.ends_with(HINT_DUPLICATE), "{text}");
         assert!(!text.contains("fix"), "{text}");
         assert_eq!(Failure::from(IngestError::Io(io())).kind(), Kind::Internal);
+        // A duplicate is not the file's fault: no "fix the file".
+        let duplicate = Failure::from(IngestError::AlreadyIndexed {
+            name: "x.txt".into(),
+            file: "x.txt".into(),
+        });
+        assert!(duplicate.is_user());
+        let text = duplicate.user_text().unwrap();
+        assert!(
+            text.ends_with(HINT_DUPLICATE) && !text.contains("fix the file"),
+            "{text}"
+        );
+        let unknown = Failure::from(IngestError::UnknownTranscript {
+            id: "x".into(),
+            known: vec!["a".into()],
+        });
+        assert!(unknown.user_text().unwrap().ends_with(HINT_REMOVE));
         let busy = IngestError::Index(IndexError::Busy {
             waited: Duration::ZERO,
         });

@@ -1048,6 +1048,9 @@ mod tests {
             turns_per_speaker: vec![],
             chars_per_speaker: vec![],
             passages: 0,
+            version: 1,
+            since_unix: 0,
+            text_hash: String::new(),
         }
     }
 

@@ -91,6 +91,20 @@ pub struct TranscriptInfo {
     /// Characters spoken per speaker (letters and digits only).
     pub chars_per_speaker: Vec<(String, usize)>,
     pub passages: usize,
+    /// Which version of the transcript this is, and since when
+    /// ([`crate::versions`]).
+    #[serde(default = "first_version")]
+    pub version: u32,
+    #[serde(default)]
+    pub since_unix: u64,
+    /// [`crate::versions::text_hash`] of the file: uploads of the same text
+    /// are found without reading every transcript.
+    #[serde(default)]
+    pub text_hash: String,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 /// Everything the engine knows about the corpus apart from the index itself.
@@ -266,7 +280,8 @@ impl DataDir {
     }
 
     /// A cheap fingerprint of the transcripts: names, sizes and modification
-    /// times of every transcript and sidecar. Any edit changes it.
+    /// times of every transcript and sidecar (of the files symlinks point
+    /// at). Any edit changes it.
     pub fn fingerprint(&self) -> Result<String, IndexError> {
         let dir = self.transcripts();
         let mut rows: Vec<String> = Vec::new();
@@ -276,7 +291,13 @@ impl DataDir {
                 if !p.extension().is_some_and(|x| x == "txt" || x == "toml") {
                     continue;
                 }
-                let md = e.metadata().map_err(io_err(&p))?;
+                // Through a symlink, the file it points at: an edit of the
+                // target is an edit of the transcript. A dangling link
+                // counts as itself.
+                let md = match std::fs::metadata(&p) {
+                    Ok(md) => md,
+                    Err(_) => e.metadata().map_err(io_err(&p))?,
+                };
                 let mtime = md
                     .modified()
                     .ok()
@@ -310,7 +331,7 @@ pub enum Freshness {
 }
 
 /// The generation name `CURRENT` holds, if it is a sane one.
-fn current_name(data: &DataDir) -> Option<String> {
+pub(crate) fn current_name(data: &DataDir) -> Option<String> {
     let name = std::fs::read_to_string(data.index().join(CURRENT))
         .ok()?
         .trim()
@@ -508,6 +529,41 @@ fn ord_table(
         .collect()
 }
 
+/// Sets generation `name` aside when it cannot be opened (a cut
+/// `catalog.json`, a missing segment file): renamed to
+/// `damaged-<name>-<stamp>`, kept for inspection and never served or pruned,
+/// and `CURRENT` pointed at the newest other generation with a manifest (or
+/// removed when there is none, so the next open builds). Under the build
+/// lock, waiting at most `wait`; nothing is done if `CURRENT` names another
+/// generation by then. Returns the new name of the damaged one.
+pub fn set_aside(data: &DataDir, name: &str, wait: Duration) -> Result<Option<String>, IndexError> {
+    let index_dir = data.index();
+    let _lock = BuildLock::acquire(&index_dir, wait)?;
+    if current_name(data).as_deref() != Some(name) {
+        return Ok(None);
+    }
+    let aside = format!("damaged-{name}-{}", stamp());
+    std::fs::rename(index_dir.join(name), index_dir.join(&aside)).map_err(io_err(&index_dir))?;
+    let mut good: Vec<String> = std::fs::read_dir(&index_dir)
+        .map_err(io_err(&index_dir))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("gen-") && read_manifest(&index_dir.join(n)).is_some())
+        .collect();
+    // Generation names start with their build time: the last is the newest.
+    good.sort();
+    match good.last() {
+        Some(newest) => {
+            let current_tmp = index_dir.join(format!("{CURRENT}.tmp"));
+            write_synced(&current_tmp, newest.as_bytes())?;
+            std::fs::rename(&current_tmp, index_dir.join(CURRENT)).map_err(io_err(&index_dir))?;
+        }
+        None => std::fs::remove_file(index_dir.join(CURRENT)).map_err(io_err(&index_dir))?,
+    }
+    sync_dir(&index_dir)?;
+    Ok(Some(aside))
+}
+
 /// What a build did, for people.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildReport {
@@ -522,6 +578,7 @@ pub struct BuildReport {
 pub struct TranscriptSummary {
     pub id: String,
     pub title: String,
+    pub version: u32,
     pub turns_per_speaker: Vec<(String, usize)>,
 }
 
@@ -619,6 +676,9 @@ fn info_of(file: String, t: &Transcript, passages: usize) -> TranscriptInfo {
         turns_per_speaker: t.turns_per_speaker(),
         chars_per_speaker,
         passages,
+        version: 1,
+        since_unix: 0,
+        text_hash: String::new(),
     }
 }
 
@@ -822,7 +882,14 @@ fn build_locked(
     let previous = current_name(data);
     let tmp = index_dir.join(format!("tmp-{}", stamp()));
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
-    let result = write_generation(&tmp, &transcripts, &fingerprint, threads, progress);
+    let result = write_generation(
+        &tmp,
+        &data.transcripts(),
+        &transcripts,
+        &fingerprint,
+        threads,
+        progress,
+    );
     let (catalog, manifest, analyzer) = match result {
         Ok(x) => x,
         Err(e) => {
@@ -852,6 +919,7 @@ fn build_locked(
             .map(|t| TranscriptSummary {
                 id: t.meta.id.clone(),
                 title: t.meta.title.clone(),
+                version: t.version,
                 turns_per_speaker: t.turns_per_speaker.clone(),
             })
             .collect(),
@@ -880,6 +948,7 @@ fn remember_refusal(index_dir: &Path, fingerprint: &str, e: &IndexError) {
 
 fn write_generation(
     dir: &Path,
+    sources: &Path,
     transcripts: &[(String, Transcript)],
     fingerprint: &str,
     threads: usize,
@@ -889,11 +958,14 @@ fn write_generation(
     let mut catalog = Catalog::default();
     let mut all: Vec<Passage> = Vec::new();
     let mut places: Vec<Place> = Vec::new();
+    let ledger = crate::versions::Ledger::load(sources);
     for (file, t) in transcripts {
         let passages = t.passages();
-        catalog
-            .transcripts
-            .push(info_of(file.clone(), t, passages.len()));
+        let mut info = info_of(file.clone(), t, passages.len());
+        let stamp = ledger.stamp(sources, file);
+        (info.version, info.since_unix, info.text_hash) =
+            (stamp.version, stamp.since_unix, stamp.text_hash);
+        catalog.transcripts.push(info);
         places.extend(conversation::places(t, &passages));
         all.extend(passages);
     }

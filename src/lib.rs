@@ -51,6 +51,7 @@ pub mod speakers;
 pub mod summary;
 pub mod text;
 pub mod transcript;
+pub mod versions;
 pub mod web;
 
 #[cfg(test)]

@@ -560,9 +560,15 @@ pub fn transcripts(list: &[TranscriptInfo], public_url: &str, search: &str) -> R
             } else {
                 format!("{when}\n")
             };
+            // Which version, since when: a moderator checks a correction took.
+            let version = match t.since_unix {
+                0 => format!("v{}", t.version),
+                since => format!("v{} · {}", t.version, crate::versions::utc_date(since)),
+            };
             let value = format!(
-                "{when}講者 · Speakers: {who}\n{} 輪 · [閱讀全文]({})",
+                "{when}講者 · Speakers: {who}\n{} 輪 · `{}` {version} · [閱讀全文]({})",
                 t.turns,
+                t.meta.id,
                 crate::links::transcript_url(public_url, &t.meta.id)
             );
             Field {
@@ -684,7 +690,8 @@ I answer with verbatim quotes from forum transcripts, each with its speaker and 
 **/ask** `question` — 問問題,例如 `郭慶怎麼看人才?`、`周總說創新主要考慮哪幾個因素?`;可指定 `speaker`、`limit`。\n\
 **/speaker** `name` — 某位講者的摘要:發言輪數、關鍵詞、代表性引文。\n\
 **/transcripts** — 已收錄的逐字稿。\n\
-**/reindex** `[file]` — 版主:重建索引,或上傳新的逐字稿(UTF-8 文字檔,可附 TOML 中繼資料)。\n\n\
+**/reindex** `[file]` — 版主:重建索引,或上傳新的逐字稿(UTF-8 文字檔,可附 TOML 中繼資料);同 id 或同標題即為更正版。\n\
+**/remove** `id` — 版主:移除逐字稿,或以 `undo` 復原上一次的變更。\n\n\
 繁體、簡體、別名(周總、主持人)和拼音(Guo Qing)都可以。Traditional, Simplified, aliases and pinyin all work.\n\
 也可以直接 @ 我提問 · You can also mention me with a question.";
     Reply {

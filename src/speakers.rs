@@ -87,8 +87,11 @@ pub struct SpeakerDirectory {
     /// Folded Chinese names and aliases, matched in questions.
     han: Option<AhoCorasick>,
     han_targets: Vec<Vec<usize>>,
-    /// Folded names, aliases and pinyin → speakers (exact look-ups).
+    /// Folded names, aliases and pinyin → speakers (exact look-ups); a key
+    /// that is somebody's name names only them.
     exact: HashMap<String, Vec<usize>>,
+    /// Folded names and their pinyin alone.
+    named: HashMap<String, Vec<usize>>,
     pinyin: HashMap<String, Vec<usize>>,
     /// Each speaker's roles, folded (for affiliations: 光大那位).
     roles: Vec<String>,
@@ -216,10 +219,16 @@ impl SpeakerDirectory {
             .map(|e| fold_str(&e.roles.join(" ")))
             .collect();
 
-        let mut exact: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut pinyin: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut han_patterns: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        // Two tiers: what a speaker is called (the name and its pinyin), and
+        // what others call them (aliases). A key that is somebody's name
+        // names only them, so a speaker called 主持人 is reached by 主持人
+        // even where 主持人 is another speaker's alias.
+        let mut named: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut aliased: HashMap<String, Vec<usize>> = HashMap::new();
         let add = |map: &mut HashMap<String, Vec<usize>>, key: String, i: usize| {
+            if key.is_empty() {
+                return;
+            }
             let v = map.entry(key).or_default();
             if !v.contains(&i) {
                 v.push(i);
@@ -251,35 +260,32 @@ impl SpeakerDirectory {
             .map(|n| fold_str(n).split_whitespace().collect::<String>())
             .collect();
         said.retain(|(n, _)| !written.contains(n));
-        for (n, i) in said {
-            add(&mut exact, n.clone(), i);
-            if n.chars().any(text::is_cjk) {
-                han_patterns.entry(n).or_default().push(i);
-            } else {
-                add(&mut pinyin, n, i);
-            }
-        }
         for (i, e) in entries.iter().enumerate() {
-            for n in std::iter::once(&e.name).chain(e.aliases.iter()) {
-                let folded = fold_str(n).split_whitespace().collect::<String>();
-                if folded.is_empty() {
-                    continue;
-                }
-                add(&mut exact, folded.clone(), i);
-                if folded.chars().any(text::is_cjk) {
-                    let v = han_patterns.entry(folded).or_default();
-                    if !v.contains(&i) {
-                        v.push(i);
-                    }
-                } else {
-                    add(&mut pinyin, folded, i);
-                }
-            }
+            add(&mut named, name_key(&e.name), i);
             for p in &e.pinyin {
                 // Folded like questions are (lü → lu).
-                let p = fold_str(p);
-                add(&mut exact, p.clone(), i);
-                add(&mut pinyin, p, i);
+                add(&mut named, fold_str(p), i);
+            }
+            for a in &e.aliases {
+                add(&mut aliased, name_key(a), i);
+            }
+        }
+        // Said names are aliases of the lowest tier: never over a written
+        // name or alias.
+        for (n, i) in said {
+            if !named.contains_key(&n) && !aliased.contains_key(&n) {
+                add(&mut aliased, n, i);
+            }
+        }
+        let mut exact = aliased;
+        exact.extend(named.clone());
+        let mut pinyin: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut han_patterns: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (key, ids) in &exact {
+            if key.chars().any(text::is_cjk) {
+                han_patterns.insert(key.clone(), ids.clone());
+            } else {
+                pinyin.insert(key.clone(), ids.clone());
             }
         }
         let (patterns, han_targets): (Vec<String>, Vec<Vec<usize>>) =
@@ -297,16 +303,36 @@ impl SpeakerDirectory {
             han,
             han_targets,
             exact,
+            named,
             pinyin,
             roles,
         }
     }
 
     /// Speakers a name, alias or pinyin spelling refers to (any script, any
-    /// case, spaces ignored).
+    /// case, spaces ignored). A name as written wins over the same name in
+    /// the other script (周伊麗 and 周伊丽 of two transcripts), and a name
+    /// over an alias; `NAME (ROLE)`, as a list of speakers to pick from
+    /// shows them, is NAME. So every name such a list offers names one
+    /// speaker.
     pub fn resolve(&self, name: &str) -> Vec<usize> {
-        let key: String = fold_str(name).split_whitespace().collect();
-        self.exact.get(&key).cloned().unwrap_or_default()
+        let typed = name.trim();
+        if let Some(i) = self.entries.iter().position(|e| e.name == typed) {
+            return vec![i];
+        }
+        let key = name_key(typed);
+        if let Some(ids) = self.exact.get(&key) {
+            return ids.clone();
+        }
+        match without_role(typed) {
+            Some(bare) => self.resolve(bare),
+            None => Vec::new(),
+        }
+    }
+
+    /// Speakers whose own name (not an alias) folds to what was typed.
+    pub fn named(&self, name: &str) -> Vec<usize> {
+        self.named.get(&name_key(name)).cloned().unwrap_or_default()
     }
 
     /// Whether a folded word is a name, alias or pinyin of any speaker
@@ -429,6 +455,18 @@ impl SpeakerDirectory {
     }
 }
 
+/// A name as looked up: folded, white space left out.
+fn name_key(name: &str) -> String {
+    fold_str(name).split_whitespace().collect()
+}
+
+/// `唐文 (主持人)` → `唐文`: a name followed by a role in parentheses.
+fn without_role(typed: &str) -> Option<&str> {
+    let inner = typed.strip_suffix([')', '\u{ff09}'])?;
+    let open = inner.rfind(['(', '\u{ff08}'])?;
+    Some(inner[..open].trim()).filter(|n| !n.is_empty())
+}
+
 /// Byte ranges of runs of ASCII letters in `s`.
 fn ascii_words(s: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
@@ -479,6 +517,9 @@ mod tests {
             turns_per_speaker: t.turns_per_speaker(),
             chars_per_speaker: vec![],
             passages: 0,
+            version: 1,
+            since_unix: 0,
+            text_hash: String::new(),
         }
     }
 
@@ -603,5 +644,103 @@ mod tests {
         assert_eq!(name(d.suggest("陈", 25)), ["陳慧菱"]);
         assert_eq!(d.suggest("", 2).len(), 2);
         assert_eq!(name(d.suggest("主持", 25)), ["唐文"]);
+    }
+
+    /// A directory of the bundled transcript and one more, whose speakers
+    /// are (name, aliases).
+    fn with_second(speakers: &[(&str, &[&str])]) -> SpeakerDirectory {
+        let mut catalog = Catalog {
+            transcripts: bundled_directory_catalog(),
+        };
+        let second = TranscriptInfo {
+            meta: Meta {
+                id: "second".into(),
+                title: "second".into(),
+                event: None,
+                date: None,
+                place: None,
+                source_url: None,
+                lang: "zh-Hant".into(),
+            },
+            file: "second.txt".into(),
+            speakers: speakers
+                .iter()
+                .map(|(n, a)| transcript::Speaker {
+                    name: n.to_string(),
+                    role: None,
+                    aliases: a.iter().map(|a| a.to_string()).collect(),
+                    pinyin: transcript::pinyin_spellings(n),
+                    moderator: false,
+                })
+                .collect(),
+            turns: speakers.len(),
+            turns_per_speaker: speakers.iter().map(|(n, _)| (n.to_string(), 1)).collect(),
+            chars_per_speaker: vec![],
+            passages: 0,
+            version: 1,
+            since_unix: 0,
+            text_hash: String::new(),
+        };
+        catalog.transcripts.push(second);
+        SpeakerDirectory::new(&catalog)
+    }
+
+    fn bundled_directory_catalog() -> Vec<TranscriptInfo> {
+        let t = transcript::parse(
+            std::path::Path::new("b.txt"),
+            "b",
+            include_bytes!("../data/transcripts/000_075a307d861b3240.txt"),
+            Some(include_str!(
+                "../data/transcripts/000_075a307d861b3240.toml"
+            )),
+        )
+        .unwrap();
+        vec![TranscriptInfo {
+            meta: t.meta.clone(),
+            file: "b.txt".into(),
+            speakers: t.speakers.clone(),
+            turns: t.turns.len(),
+            turns_per_speaker: t.turns_per_speaker(),
+            chars_per_speaker: vec![],
+            passages: 0,
+            version: 1,
+            since_unix: 0,
+            text_hash: String::new(),
+        }]
+    }
+
+    #[test]
+    fn a_speaker_named_like_another_speakers_alias_wins_over_the_alias() {
+        let d = with_second(&[("主持人", &[]), ("王大明", &[])]);
+        let name = |v: Vec<usize>| {
+            v.into_iter()
+                .map(|i| d.entries[i].name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(name(d.resolve("主持人")), ["主持人"]);
+        assert_eq!(found(&d, "主持人問了什麼"), ["主持人"]);
+        // 唐文's other names still reach 唐文.
+        assert_eq!(name(d.resolve("唐總")), ["唐文"]);
+        assert_eq!(name(d.resolve("唐文")), ["唐文"]);
+    }
+
+    #[test]
+    fn every_name_a_choice_list_offers_names_one_speaker() {
+        // The same name in two scripts (two transcripts), and an alias two
+        // speakers share: each fits several, and each name offered to pick
+        // from (alone, or as the list shows it with the role) names one.
+        let d = with_second(&[("周伊丽", &["周總"]), ("周大為", &["周總"])]);
+        for typed in ["周總", "zhouyili", "周伊丽", "Zhou Yili"] {
+            let ids = d.resolve(typed);
+            assert!(!ids.is_empty(), "{typed}");
+            for &i in &ids {
+                let e = &d.entries[i];
+                assert_eq!(d.resolve(&e.name), [i], "{typed}: {}", e.name);
+                if let Some(role) = e.role() {
+                    assert_eq!(d.resolve(&format!("{} ({role})", e.name)), [i]);
+                }
+            }
+        }
+        assert_eq!(d.resolve("周總").len(), 3);
     }
 }

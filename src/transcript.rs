@@ -1,34 +1,39 @@
 //! Transcripts: parsing the article format into speaker turns, and validating
 //! it, with no I/O beyond reading the file and its metadata sidecar.
 //!
-//! A transcript is a plain UTF-8 text file. A turn opens at a line `NAME:` or
-//! `NAME:` (full- or half-width colon) for a speaker of the sidecar (whatever
-//! the name's length), or, with no sidecar, for a name that opens two or more
-//! lines. A URL (`https://…`) never opens a turn. A line holding only
-//! `NAME:` opens a turn whose words follow. Lines without a prefix continue
-//! the current turn as new paragraphs. Before the first turn, paragraphs are
-//! the introduction (kept, with no speaker). The title line repeated between
-//! sections (a caption) and the page furniture after the last turn (分享到:,
-//! 相關文章: …) are not content; a speaker's line is never the title, and a
-//! furniture word inside the conversation is content.
+//! A transcript is a plain UTF-8 text file. A turn opens at a speaker line:
+//! `名字:` / `名字：`, `名字（角色）：` / `Name (role):` or `【名字】` (see
+//! `transcript/labels.rs`), the words after the label or on the next lines. With a
+//! sidecar, its speakers open turns, by name, alias or label (`Q`), matched
+//! folded as questions are (郭庆 and Ｊａｎｅ open 郭慶's and Jane's turns);
+//! a line that reads as a speaker line for nobody listed, and a listed
+//! speaker who never speaks, refuse the file. With none, a label that reads
+//! like a person or a role opens turns even once, a short one of letters
+//! only when it opens two or more lines, an ordinal or heading never. A URL
+//! never opens a turn. Lines without a label continue the current turn as
+//! new paragraphs. Before the first turn, paragraphs are the introduction
+//! (kept, with no speaker). The title line repeated between sections (a
+//! caption) and the page furniture after the last turn (分享到:, 相關文章: …)
+//! are not content; a speaker's line is never the title, and a furniture
+//! word inside the conversation, or opening a sentence of the last turn, is
+//! content.
 //!
 //! Guarantees: control characters never reach a [`Transcript`] (they become
-//! spaces in the title, the metadata, names and paragraphs); a speaker name
-//! or alias holding an invisible or bidirectional-control character is
-//! refused; every passage is a verbatim slice of its paragraph and at most
+//! spaces in the title, the metadata, names and paragraphs); a speaker name,
+//! alias or label (in the sidecar or the text) holding an invisible or
+//! bidirectional-control character is refused; every passage is a verbatim slice of its paragraph and at most
 //! [`MAX_PASSAGE_CHARS`] characters long.
 //!
 //! Everything here is pure: `parse` takes bytes and returns a [`Transcript`] or
 //! a [`TranscriptError`] naming the file (the sidecar for sidecar errors) and,
 //! where it applies, the line.
 
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod labels;
 
-/// Longest plausible speaker name, in characters, when guessing speakers
-/// from a transcript without a sidecar.
-const MAX_GUESSED_NAME_CHARS: usize = 8;
+use labels::{Label, Reading};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 /// A paragraph longer than this (in characters) is split at sentence ends so
 /// a quote stays readable and a hit points at the sentences that matched.
@@ -138,6 +143,13 @@ pub enum TranscriptError {
     },
     #[error("{path}: no speaker turn found: {hint}")]
     NoTurns { path: PathBuf, hint: String },
+    /// Speaker lines that do not say who speaks: each problem quotes its
+    /// lines and says what to change.
+    #[error("{path}: {}", speaker_problems(.problems))]
+    Speakers {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
     #[error("{path}: metadata sidecar: {message}")]
     Sidecar { path: PathBuf, message: String },
 }
@@ -152,8 +164,22 @@ impl TranscriptError {
             | TranscriptError::Binary { path, .. }
             | TranscriptError::Utf16 { path, .. }
             | TranscriptError::NoTurns { path, .. }
+            | TranscriptError::Speakers { path, .. }
             | TranscriptError::Sidecar { path, .. } => path,
         }
+    }
+}
+
+fn speaker_problems(problems: &[String]) -> String {
+    match problems {
+        [one] => one.clone(),
+        many => format!(
+            "the speaker lines need fixing:\n{}",
+            many.iter()
+                .map(|p| format!("    * {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
     }
 }
 
@@ -179,6 +205,10 @@ struct SidecarSpeaker {
     role: Option<String>,
     #[serde(default)]
     aliases: Vec<String>,
+    /// Other labels that open this speaker's turns in the text, never
+    /// searched for (`Q`, `A`, `問`).
+    #[serde(default)]
+    labels: Vec<String>,
     #[serde(default)]
     moderator: bool,
 }
@@ -235,38 +265,26 @@ pub fn parse(
     };
 
     let listed = sidecar.as_ref().is_some_and(|s| !s.speakers.is_empty());
-    let speakers: Vec<Speaker> = match &sidecar {
-        Some(s) if listed => s
-            .speakers
-            .iter()
-            .map(|sp| Speaker {
-                pinyin: pinyin_spellings(&sp.name),
-                name: sp.name.clone(),
-                role: sp.role.clone(),
-                aliases: sp.aliases.clone(),
-                moderator: sp.moderator,
-            })
-            .collect(),
-        _ => guess_speakers(&lines)
-            .into_iter()
-            .map(|name| Speaker {
-                pinyin: pinyin_spellings(&name),
-                name,
-                role: None,
-                aliases: Vec::new(),
-                moderator: false,
-            })
-            .collect(),
+    let cast = match &sidecar {
+        Some(s) if listed => Cast::listed(&s.speakers),
+        _ => Cast::guessed(path, &lines)?,
     };
-
-    let names: Vec<&str> = speakers.iter().map(|s| s.name.as_str()).collect();
-    let window = name_window(&names);
-    let opens = openers(&lines, &names, window);
+    let mut problems = invisible_labels(&lines, &cast);
+    if !problems.is_empty() {
+        return Err(TranscriptError::Speakers {
+            path: path.to_owned(),
+            problems,
+        });
+    }
+    let opens = cast.openers(&lines);
     // Sidecar speakers are known: furniture is what follows the last turn.
     // Guessed ones may include page furniture's own `作者:` lines, so a
     // name only seen after the furniture word does not keep it content.
     let end = content_end(&lines, &opens, !listed);
     let (lines, opens) = (&lines[..end], &opens[..end]);
+    if listed {
+        problems.extend(cast.unmatched_lines(lines, opens));
+    }
 
     // The title: the sidecar's, else the first line unless somebody speaks
     // on it (then the file name). Only a title from the text is a caption.
@@ -286,26 +304,36 @@ pub fn parse(
         .unwrap_or_else(|| strip_controls(default_id));
     let caption = sidecar.as_ref().and_then(|s| s.title.clone()).or(caption);
 
-    let (intro, turns) = split_turns(lines, opens, caption.as_deref(), &names);
-    if turns.is_empty() {
-        let hint = if speakers.is_empty() {
-            "no line starts with `NAME:` for a name that opens two or more lines; add a sidecar listing the speakers".to_owned()
-        } else {
-            let names: Vec<&str> = speakers.iter().map(|s| s.name.as_str()).collect();
-            format!(
-                "no line starts with `NAME:` for a listed speaker ({})",
-                names.join(", ")
-            )
-        };
-        return Err(TranscriptError::NoTurns {
+    let (intro, turns) = split_turns(lines, opens, caption.as_deref(), &cast);
+    if listed {
+        problems.extend(cast.silent(&turns));
+    }
+    if !problems.is_empty() {
+        return Err(TranscriptError::Speakers {
             path: path.to_owned(),
-            hint,
+            problems,
         });
     }
-    // Speakers of the sidecar that never speak are kept out of search and summaries.
-    let speakers: Vec<Speaker> = speakers
+    if turns.is_empty() {
+        return Err(TranscriptError::NoTurns {
+            path: path.to_owned(),
+            hint: no_turns_hint(lines, opens, &cast, listed),
+        });
+    }
+    // Only people who speak are searched and summarised; a role written
+    // in the speaker line (`名字（角色）：`) stands in for a missing one.
+    let roles = cast.label_roles(lines, opens);
+    let speakers: Vec<Speaker> = cast
+        .speakers
         .into_iter()
-        .filter(|s| turns.iter().any(|t| t.speaker == s.name))
+        .zip(roles)
+        .filter(|(s, _)| turns.iter().any(|t| t.speaker == s.name))
+        .map(|(mut s, role)| {
+            if s.role.is_none() {
+                s.role = role;
+            }
+            s
+        })
         .collect();
 
     let lang = sidecar
@@ -399,20 +427,22 @@ fn parse_sidecar(path: &Path, text: &str) -> Result<SidecarFile, TranscriptError
         path: sidecar_path.clone(),
         message: e.to_string().trim().to_owned(),
     })?;
-    let mut file = clean_sidecar(file);
+    let file = clean_sidecar(file);
     let refuse = |message: String| TranscriptError::Sidecar {
         path: sidecar_path.clone(),
         message,
     };
-    let mut seen = std::collections::BTreeSet::new();
-    for s in &mut file.speakers {
+    // Names are matched folded (either script, either width): two names
+    // that fold alike are one name.
+    let mut names: HashMap<String, &str> = HashMap::new();
+    for s in &file.speakers {
         if s.name.is_empty() || s.name.contains([':', '\u{ff1a}']) {
             return Err(refuse(format!(
                 "speaker name {:?} is empty or holds a colon",
                 s.name
             )));
         }
-        for name in std::iter::once(&s.name).chain(&s.aliases) {
+        for name in std::iter::once(&s.name).chain(&s.aliases).chain(&s.labels) {
             if let Some(c) = name.chars().find(|&c| is_invisible(c)) {
                 return Err(refuse(format!(
                     "speaker {:?}: the name or alias {:?} holds the invisible or direction-changing character U+{:04X}, which would let one name pass for another; remove it",
@@ -422,8 +452,53 @@ fn parse_sidecar(path: &Path, text: &str) -> Result<SidecarFile, TranscriptError
                 )));
             }
         }
-        if !seen.insert(s.name.clone()) {
-            return Err(refuse(format!("speaker {:?} is listed twice", s.name)));
+        if let Some(first) = names.insert(labels::key(&s.name), &s.name) {
+            return Err(refuse(if first == s.name {
+                format!("speaker {:?} is listed twice", s.name)
+            } else {
+                format!(
+                    "speaker {:?} is listed twice ({:?} is the same name in another script or width)",
+                    s.name, first
+                )
+            }));
+        }
+    }
+    // An alias or label that is another speaker's name would make that
+    // name mean two people; a label two speakers share, the same.
+    let mut labelled: HashMap<String, &str> = HashMap::new();
+    for s in &file.speakers {
+        for (kind, kinds, other) in s
+            .aliases
+            .iter()
+            .map(|a| ("alias", "aliases", a))
+            .chain(s.labels.iter().map(|l| ("label", "labels", l)))
+        {
+            if other.contains([':', '\u{ff1a}']) {
+                return Err(refuse(format!(
+                    "speaker {:?}: the {kind} {other:?} holds a colon; give it without one",
+                    s.name
+                )));
+            }
+            let key = labels::key(other);
+            match names.get(&key) {
+                Some(named) if *named != s.name => {
+                    return Err(refuse(format!(
+                        "speaker {:?}: the {kind} {other:?} is the name of another speaker, {named:?}; remove it from {:?}'s {kinds}",
+                        s.name, s.name
+                    )))
+                }
+                _ => {}
+            }
+            if kind == "label" {
+                if let Some(first) = labelled.insert(key, &s.name) {
+                    if first != s.name {
+                        return Err(refuse(format!(
+                            "the label {other:?} is given to two speakers, {first:?} and {:?}; a label opens the turns of one speaker",
+                            s.name
+                        )));
+                    }
+                }
+            }
         }
     }
     Ok(file)
@@ -449,6 +524,12 @@ fn clean_sidecar(file: SidecarFile) -> SidecarFile {
                 role: field(s.role),
                 aliases: s
                     .aliases
+                    .iter()
+                    .map(|a| strip_controls(a))
+                    .filter(|a| !a.is_empty())
+                    .collect(),
+                labels: s
+                    .labels
                     .iter()
                     .map(|a| strip_controls(a))
                     .filter(|a| !a.is_empty())
@@ -521,54 +602,414 @@ pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
-/// If `line` opens with `NAME:` or `NAME:` within its first `window`
-/// characters, the name and the rest. A URL (`https:`, `http:`, anything
-/// with `://`) is never a name.
-fn speaker_prefix(line: &str, window: usize) -> Option<(&str, &str)> {
-    let (pos, colon) = line
-        .char_indices()
-        .take(window)
-        .find(|(_, c)| *c == ':' || *c == '\u{ff1a}')?;
-    let name = line[..pos].trim();
-    let rest = &line[pos + colon.len_utf8()..];
-    if name.is_empty()
-        || (colon == ':' && rest.starts_with("//"))
-        || name.eq_ignore_ascii_case("http")
-        || name.eq_ignore_ascii_case("https")
-    {
-        return None;
+/// Who can open a turn, and the labels that name them.
+struct Cast {
+    speakers: Vec<Speaker>,
+    /// Folded label (name, alias or sidecar label) → the speakers it names.
+    keys: HashMap<String, Vec<usize>>,
+    /// Longest label looked for, in characters.
+    window: usize,
+}
+
+/// Which speakers a label names.
+enum Named<'a> {
+    Nobody,
+    One(usize),
+    Several(&'a [usize]),
+}
+
+/// How far into a line a label is looked for when nobody listed the speakers.
+const GUESS_WINDOW: usize = 26;
+
+/// Quoted lines in one refusal: enough to find the pattern, never a flood.
+const MAX_QUOTED_LINES: usize = 8;
+
+impl Cast {
+    /// The speakers of a sidecar: their names, aliases and labels (`Q`)
+    /// open their turns, matched folded (郭庆 for 郭慶, Ｊａｎｅ for Jane).
+    fn listed(listed: &[SidecarSpeaker]) -> Cast {
+        let mut keys: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut longest = 0;
+        for (i, s) in listed.iter().enumerate() {
+            for n in std::iter::once(&s.name).chain(&s.aliases).chain(&s.labels) {
+                longest = longest.max(n.chars().count());
+                let v = keys.entry(labels::key(n)).or_default();
+                if !v.contains(&i) {
+                    v.push(i);
+                }
+            }
+        }
+        let speakers = listed
+            .iter()
+            .map(|sp| Speaker {
+                pinyin: pinyin_spellings(&sp.name),
+                name: sp.name.clone(),
+                role: sp.role.clone(),
+                aliases: sp.aliases.clone(),
+                moderator: sp.moderator,
+            })
+            .collect();
+        Cast {
+            speakers,
+            keys,
+            window: (longest + 4).max(GUESS_WINDOW),
+        }
     }
-    Some((name, rest.trim()))
+
+    /// With no sidecar: labels that read like a person or a role (even
+    /// once), and short ones of letters only that open two or more lines;
+    /// spellings of one name (郭慶, 郭庆, Ｊａｎｅ) are one speaker, named as
+    /// most lines write it. A name only seen after the page furniture
+    /// (`相關文章:` … `作者:`) is not a speaker.
+    fn guessed(path: &Path, lines: &[&str]) -> Result<Cast, TranscriptError> {
+        let all = Cast::from_labels(path, lines)?;
+        if all.speakers.is_empty() {
+            return Ok(all);
+        }
+        let opens = all.openers(lines);
+        let end = content_end(lines, &opens, true);
+        if end == lines.len() {
+            Ok(all)
+        } else {
+            Cast::from_labels(path, &lines[..end])
+        }
+    }
+
+    fn from_labels(path: &Path, lines: &[&str]) -> Result<Cast, TranscriptError> {
+        struct Group<'a> {
+            spellings: Vec<(&'a str, usize)>,
+            lines: usize,
+            strong: bool,
+        }
+        let mut groups: Vec<(String, Group)> = Vec::new();
+        let mut markers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(l) = labels::label(clean_line(line), GUESS_WINDOW) else {
+                continue;
+            };
+            let reading = labels::reading(l.name, l.form);
+            let key = labels::key(l.name);
+            if reading == Reading::Marker {
+                markers.entry(key).or_default().push(i + 1);
+                continue;
+            }
+            // `Q1:` is a list marker, unless the file is written in questions
+            // and answers: then it is a question like `Q:`.
+            if let Some(mark) = labels::unnumbered_marker(&key) {
+                markers.entry(mark.to_owned()).or_default().push(i + 1);
+                continue;
+            }
+            if reading < Reading::Weak {
+                continue;
+            }
+            let at = match groups.iter().position(|(k, _)| *k == key) {
+                Some(at) => at,
+                None => {
+                    groups.push((
+                        key,
+                        Group {
+                            spellings: Vec::new(),
+                            lines: 0,
+                            strong: false,
+                        },
+                    ));
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[at].1;
+            g.lines += 1;
+            g.strong |= reading == Reading::Strong;
+            match g.spellings.iter_mut().find(|(n, _)| *n == l.name) {
+                Some((_, n)) => *n += 1,
+                None => g.spellings.push((l.name, 1)),
+            }
+        }
+        // `Q:`/`A:` (問/答) say who asks and who answers, not who they are.
+        let asks = ["q", "问"].iter().find_map(|m| markers.get(*m));
+        let answers = ["a", "答"].iter().find_map(|m| markers.get(*m));
+        if let (Some(q), Some(a)) = (asks, answers) {
+            let mut at: Vec<usize> = q.iter().chain(a).copied().collect();
+            at.sort_unstable();
+            return Err(TranscriptError::Speakers {
+                path: path.to_owned(),
+                problems: vec![format!(
+                    "{} open with a question or answer mark (`Q:`/`A:`, `問:`/`答:`) that names nobody: say who asks and who answers in a sidecar ({}) with their names and the mark each uses, e.g. [[speakers]] name = \"主持人\" labels = [\"Q\"] and [[speakers]] name = \"張偉\" labels = [\"A\"]",
+                    line_list(&at),
+                    sidecar_name(path)
+                )],
+            });
+        }
+        let mut keys = HashMap::new();
+        let mut speakers = Vec::new();
+        for (key, g) in groups {
+            if !(g.strong || g.lines >= 2) {
+                continue;
+            }
+            // The spelling most lines use (the first of equals).
+            let name = g
+                .spellings
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, (_, n))| (*n, std::cmp::Reverse(*i)))
+                .map(|(_, (s, _))| s.to_string())
+                .unwrap_or_default();
+            keys.insert(key, vec![speakers.len()]);
+            speakers.push(Speaker {
+                pinyin: pinyin_spellings(&name),
+                name,
+                role: None,
+                aliases: Vec::new(),
+                moderator: false,
+            });
+        }
+        Ok(Cast {
+            speakers,
+            keys,
+            window: GUESS_WINDOW,
+        })
+    }
+
+    /// Which speakers a label names (`Q1` names who `Q` names).
+    fn named(&self, name: &str) -> Named<'_> {
+        let key = labels::key(name);
+        let found = self
+            .keys
+            .get(&key)
+            .or_else(|| labels::unnumbered_marker(&key).and_then(|m| self.keys.get(m)));
+        match found.map(Vec::as_slice) {
+            None | Some([]) => Named::Nobody,
+            Some([one]) => Named::One(*one),
+            Some(several) => Named::Several(several),
+        }
+    }
+
+    fn label<'a>(&self, line: &'a str) -> Option<Label<'a>> {
+        labels::label(clean_line(line), self.window)
+    }
+
+    /// For each line, the speaker whose turn it opens.
+    fn openers(&self, lines: &[&str]) -> Vec<Option<usize>> {
+        lines
+            .iter()
+            .map(|l| match self.label(l).map(|l| self.named(l.name)) {
+                Some(Named::One(i)) => Some(i),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Lines of the content that read as speaker lines but open no turn
+    /// (with a sidecar): somebody the sidecar does not list, a mark (`Q:`)
+    /// given to nobody, or a name several listed speakers answer to.
+    fn unmatched_lines(&self, lines: &[&str], opens: &[Option<usize>]) -> Vec<String> {
+        let mut unknown: BTreeMap<String, (Vec<usize>, String, Reading)> = BTreeMap::new();
+        let mut problems = Vec::new();
+        for (i, (line, open)) in lines.iter().zip(opens).enumerate() {
+            if open.is_some() {
+                continue;
+            }
+            let Some(l) = self.label(line) else {
+                continue;
+            };
+            match self.named(l.name) {
+                Named::One(_) => {}
+                Named::Several(ids) => {
+                    let names: Vec<&str> = ids
+                        .iter()
+                        .map(|&i| self.speakers[i].name.as_str())
+                        .collect();
+                    problems.push(format!(
+                        "line {} `{}`: {:?} is a name or alias of several speakers of the sidecar ({}); write the speaker's own name",
+                        i + 1,
+                        quote(line),
+                        l.name,
+                        names.join(", ")
+                    ));
+                }
+                Named::Nobody => {
+                    let reading = labels::reading(l.name, l.form);
+                    if reading >= Reading::Weak || reading == Reading::Marker {
+                        let e = unknown
+                            .entry(labels::key(l.name))
+                            .or_insert_with(|| (Vec::new(), l.name.to_owned(), reading));
+                        e.0.push(i + 1);
+                        e.2 = e.2.max(reading);
+                    }
+                }
+            }
+        }
+        for (at, name, reading) in unknown.into_values() {
+            // Short words of letters only speak when they open lines again.
+            if reading == Reading::Weak && at.len() < 2 {
+                continue;
+            }
+            let fix = if reading == Reading::Marker {
+                format!(
+                    "give `{name}` to the speaker it marks in the sidecar: labels = [\"{name}\"]"
+                )
+            } else {
+                format!(
+                    "add {name} to the sidecar's speakers ([[speakers]] name = \"{name}\"), or to the aliases of the speaker it names; if nobody speaks there, write the line without the colon"
+                )
+            };
+            problems.push(format!(
+                "{} `{}` read as the speaker line of {name:?}, who is not in the sidecar: {fix}",
+                line_list(&at),
+                quote(lines[at[0] - 1])
+            ));
+        }
+        problems
+    }
+
+    /// Listed speakers with no turn.
+    fn silent(&self, turns: &[Turn]) -> Vec<String> {
+        self.speakers
+            .iter()
+            .filter(|s| !turns.iter().any(|t| t.speaker == s.name))
+            .map(|s| {
+                format!(
+                    "{:?} is in the sidecar but never speaks: no line opens with `{}:` (or one of their aliases or labels) followed by words; fix the lines where they speak, or take them out of the sidecar",
+                    s.name, s.name
+                )
+            })
+            .collect()
+    }
+
+    /// For each speaker, the first role written in a speaker line of theirs.
+    fn label_roles(&self, lines: &[&str], opens: &[Option<usize>]) -> Vec<Option<String>> {
+        let mut roles = vec![None; self.speakers.len()];
+        for (line, open) in lines.iter().zip(opens) {
+            if let (Some(i), Some(role)) = (open, self.label(line).and_then(|l| l.role)) {
+                let role = strip_controls(role);
+                if roles[*i].is_none() && !role.is_empty() {
+                    roles[*i] = Some(role);
+                }
+            }
+        }
+        roles
+    }
 }
 
-/// How far into a line to look for the colon after a name of `names`.
-fn name_window(names: &[&str]) -> usize {
-    let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    (MAX_GUESSED_NAME_CHARS + 2).max(longest + 4)
+/// Lines whose label holds an invisible or direction-changing character
+/// and would otherwise read as a speaker's (`郭\u{200d}慶:`): a spoof of a
+/// name, refused as in sidecars.
+fn invisible_labels(lines: &[&str], cast: &Cast) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(l) = labels::label(clean_line(line), cast.window) else {
+            continue;
+        };
+        let Some(c) = l.name.chars().find(|&c| is_invisible(c)) else {
+            continue;
+        };
+        let seen: String = l.name.chars().filter(|&c| !is_invisible(c)).collect();
+        let speaks = labels::reading(&seen, l.form) >= Reading::Weak
+            || !matches!(cast.named(&seen), Named::Nobody);
+        if speaks {
+            problems.push(format!(
+                "line {} `{}`: the speaker label holds the invisible or direction-changing character U+{:04X}, which would let it pass for {seen:?}; remove it",
+                i + 1,
+                quote(line),
+                c as u32
+            ));
+        }
+    }
+    problems
 }
 
-/// For each line, the index in `names` of the speaker whose turn it opens.
-fn openers(lines: &[&str], names: &[&str], window: usize) -> Vec<Option<usize>> {
-    let index: std::collections::HashMap<&str, usize> =
-        names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-    lines
+/// Why no turn was found, and what to write instead.
+fn no_turns_hint(lines: &[&str], opens: &[Option<usize>], cast: &Cast, listed: bool) -> String {
+    let opening: Vec<usize> = opens
         .iter()
-        .map(|l| speaker_prefix(clean_line(l), window).and_then(|(n, _)| index.get(n).copied()))
-        .collect()
+        .enumerate()
+        .filter(|(_, o)| o.is_some())
+        .map(|(i, _)| i + 1)
+        .collect();
+    if let Some(&first) = opening.first() {
+        return format!(
+            "every turn is empty: {} open a turn (`{}`) but no words follow; write the words after the colon or on the lines below",
+            line_list(&opening),
+            quote(lines[first - 1])
+        );
+    }
+    if listed {
+        let names: Vec<&str> = cast.speakers.iter().map(|s| s.name.as_str()).collect();
+        format!(
+            "no line starts with `NAME:` for a listed speaker ({})",
+            names.join(", ")
+        )
+    } else {
+        "no line opens a speaker's turn: write the speaker before their words (`名字:`, `名字（角色）：`, `【名字】`), or add a sidecar listing the speakers".to_owned()
+    }
+}
+
+/// `line 4`, `lines 4, 9, 12`, `lines 4, 9, … (12 in all)`.
+fn line_list(at: &[usize]) -> String {
+    let shown: Vec<String> = at
+        .iter()
+        .take(MAX_QUOTED_LINES)
+        .map(ToString::to_string)
+        .collect();
+    match at.len() {
+        1 => format!("line {}", shown[0]),
+        n if n > MAX_QUOTED_LINES => format!("lines {}, … ({n} in all)", shown.join(", ")),
+        _ => format!("lines {}", shown.join(", ")),
+    }
+}
+
+/// The start of a line as a message quotes it: invisible characters shown
+/// as `<U+200D>`, control characters as spaces, at most 24 characters.
+fn quote(line: &str) -> String {
+    let line = clean_line(line);
+    let mut out = String::new();
+    for (n, c) in line.chars().enumerate() {
+        if n == 24 {
+            out.push('…');
+            break;
+        }
+        if is_invisible(c) {
+            out.push_str(&format!("<U+{:04X}>", c as u32));
+        } else if c.is_control() {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The sidecar a transcript file would have.
+fn sidecar_name(path: &Path) -> String {
+    path.with_extension("toml").file_name().map_or_else(
+        || "NAME.toml".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// A line of page furniture: a trailer word alone or followed by a colon,
-/// a space or a bar (`分享到:`, `相關文章`), not a sentence that happens to
-/// start with one (`分享到這裡,我再補充一點。`).
+/// a space or a bar and a few words (`分享到:`, `相關文章`, `責任編輯:張三`),
+/// not a sentence that happens to start with one (`分享到這裡,我再補充一點。`,
+/// `責任編輯 也好,記者也好,都要對讀者負責。`).
 fn is_furniture(line: &str) -> bool {
     TRAILER_MARKERS.iter().any(|m| {
         line.strip_prefix(m).is_some_and(|rest| {
-            rest.is_empty()
-                || rest.starts_with(char::is_whitespace)
-                || rest.starts_with([':', '\u{ff1a}', '|', '\u{ff5c}'])
+            let after = rest
+                .trim_start_matches(|c: char| {
+                    c.is_whitespace() || matches!(c, ':' | '\u{ff1a}' | '|' | '\u{ff5c}')
+                })
+                .trim_end();
+            let separated = rest.is_empty() || after.len() < rest.len();
+            // Somebody's words: a sentence, or more than a name or a headline.
+            let words =
+                after.chars().any(is_sentence_end) || after.chars().count() > MAX_FURNITURE_WORDS;
+            separated && !words
         })
     })
 }
+
+/// Longest text after a furniture word (a name, a headline) that is still
+/// furniture rather than somebody's words, in characters.
+const MAX_FURNITURE_WORDS: usize = 40;
 
 /// Where the content ends: at the first furniture line after the
 /// conversation (`lines.len()` when there is none). With `per_speaker`, only
@@ -604,56 +1045,12 @@ fn content_end(lines: &[&str], opens: &[Option<usize>], per_speaker: bool) -> us
     n
 }
 
-/// With no sidecar: names that open two or more lines of the content are
-/// the speakers.
-fn guess_speakers(lines: &[&str]) -> Vec<String> {
-    let all = plausible_speakers(lines);
-    if all.is_empty() {
-        return all;
-    }
-    let names: Vec<&str> = all.iter().map(String::as_str).collect();
-    let opens = openers(lines, &names, name_window(&names));
-    let end = content_end(lines, &opens, true);
-    if end == lines.len() {
-        all
-    } else {
-        plausible_speakers(&lines[..end])
-    }
-}
-
-fn plausible_speakers(lines: &[&str]) -> Vec<String> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut order: Vec<&str> = Vec::new();
-    for line in lines {
-        let line = clean_line(line);
-        if let Some((name, _)) = speaker_prefix(line, MAX_GUESSED_NAME_CHARS + 2) {
-            let plausible = name.chars().count() <= MAX_GUESSED_NAME_CHARS
-                && name
-                    .chars()
-                    .all(|c| c.is_alphabetic() || c == '·' || c == ' ');
-            if plausible {
-                let n = counts.entry(name).or_default();
-                if *n == 0 {
-                    order.push(name);
-                }
-                *n += 1;
-            }
-        }
-    }
-    order
-        .into_iter()
-        .filter(|n| counts[n] >= 2)
-        .map(str::to_owned)
-        .collect()
-}
-
 fn split_turns(
     lines: &[&str],
     opens: &[Option<usize>],
     caption: Option<&str>,
-    names: &[&str],
+    cast: &Cast,
 ) -> (Vec<Paragraph>, Vec<Turn>) {
-    let window = name_window(names);
     let mut intro = Vec::new();
     let mut turns: Vec<Turn> = Vec::new();
     for (i, (raw, open)) in lines.iter().zip(opens).enumerate() {
@@ -664,7 +1061,7 @@ fn split_turns(
         }
         match open {
             Some(s) => {
-                let rest = speaker_prefix(line, window).map_or("", |(_, r)| r);
+                let rest = cast.label(line).map_or("", |l| l.rest);
                 let mut paragraphs = Vec::new();
                 let rest = strip_controls(rest);
                 if !rest.is_empty() {
@@ -675,7 +1072,7 @@ fn split_turns(
                 }
                 turns.push(Turn {
                     number: turns.len() + 1,
-                    speaker: names[*s].to_owned(),
+                    speaker: cast.speakers[*s].name.clone(),
                     line: line_no,
                     paragraphs,
                 });

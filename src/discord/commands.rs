@@ -24,7 +24,7 @@ pub const MAX_LIMIT: u8 = 5;
 
 /// Every command the bot registers, described as [`app::COMMANDS`] says.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    let mut commands = vec![ask(), speaker(), transcripts(), reindex(), help()];
+    let mut commands = vec![ask(), speaker(), transcripts(), reindex(), remove(), help()];
     for c in &mut commands {
         if let Some(doc) = app::command(&c.name) {
             c.description = Some(doc.description.into());
@@ -314,6 +314,68 @@ pub async fn reindex(
     );
     let engine = data.engine.clone();
     let r = tokio::task::spawn_blocking(move || app::reindex(&engine, &who, upload, max)).await?;
+    send(ctx, &r).await
+}
+
+/// Transcript ids (and titles) matching what was typed.
+async fn complete_transcript_id(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    let loaded = ctx.data().engine.snapshot();
+    let typed = crate::text::fold_str(partial.trim());
+    let choices = loaded
+        .generation
+        .catalog
+        .transcripts
+        .iter()
+        .filter(|t| {
+            typed.is_empty()
+                || crate::text::fold_str(&t.meta.id).contains(&typed)
+                || crate::text::fold_str(&t.meta.title).contains(&typed)
+        })
+        .take(25)
+        .map(|t| {
+            let label = format!("{} · {} · v{}", t.meta.id, t.meta.title, t.version);
+            AutocompleteChoice::new(truncate(&label, 100), truncate(&t.meta.id, 100))
+        })
+        .collect();
+    CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+// Moderators only, as /reindex: [`app::remove`].
+/// Described by [`app::COMMANDS`].
+#[poise::command(
+    slash_command,
+    default_member_permissions = "MANAGE_GUILD",
+    description_localized("zh-TW", "版主:移除一份逐字稿,或復原它上一次的變更。"),
+    description_localized("zh-CN", "版主:移除一份逐字稿,或复原它上一次的变更。")
+)]
+pub async fn remove(
+    ctx: Context<'_>,
+    #[description = "The transcript's id (/transcripts lists them)"]
+    #[description_localized("zh-TW", "逐字稿的 id(/transcripts 會列出)")]
+    #[description_localized("zh-CN", "逐字稿的 id(/transcripts 会列出)")]
+    #[autocomplete = "complete_transcript_id"]
+    id: String,
+    #[description = "Undo its last change instead: the version before comes back"]
+    #[description_localized("zh-TW", "改為復原上一次的變更:換回先前的版本")]
+    #[description_localized("zh-CN", "改为复原上一次的变更:换回先前的版本")]
+    undo: Option<bool>,
+) -> Result<(), Error> {
+    let data = ctx.data();
+    let author = ctx.author();
+    let who = format!("{} ({})", author.name, author.id);
+    let member = match ctx {
+        poise::Context::Application(actx) => actx.interaction.member.as_deref(),
+        poise::Context::Prefix(_) => None,
+    };
+    if !permissions::member_is_moderator(member, &data.moderator_role_ids) {
+        tracing::info!(who, "refused /remove: not a moderator");
+        return send(ctx, &permissions::not_a_moderator_to_remove()).await;
+    }
+    ctx.defer_ephemeral().await?;
+    let engine = data.engine.clone();
+    let undo = undo.unwrap_or(false);
+    tracing::info!(who, id, undo, "removal requested");
+    let r = tokio::task::spawn_blocking(move || app::remove(&engine, &who, &id, undo)).await?;
     send(ctx, &r).await
 }
 

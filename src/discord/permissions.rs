@@ -1,4 +1,4 @@
-//! Who may run moderator commands (`/reindex`). Discord hides the command
+//! Who may run moderator commands (`/reindex`, `/remove`). Discord hides the command
 //! from members without Manage Server (`default_member_permissions`), but a
 //! server admin can change that per channel or role, so the bot decides again
 //! on every call from what the interaction itself carries, and tells the
@@ -14,6 +14,14 @@ pub fn not_a_moderator() -> Reply {
         "只有版主可以重建索引(需要「管理伺服器」權限或版主身分組)。\n\
          Only moderators can reindex (Manage Server permission or a moderator role). \
          Ask a moderator to upload the transcript.",
+    )
+}
+
+/// The answer to somebody who may not remove transcripts.
+pub fn not_a_moderator_to_remove() -> Reply {
+    reply::user_error(
+        "只有版主可以移除逐字稿(需要「管理伺服器」權限或版主身分組)。\n\
+         Only moderators can remove transcripts (Manage Server permission or a moderator role).",
     )
 }
 

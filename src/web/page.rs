@@ -508,6 +508,9 @@ mod tests {
             turns_per_speaker: vec![("甲".into(), 1)],
             chars_per_speaker: vec![("甲".into(), 10)],
             passages: 4,
+            version: 1,
+            since_unix: 0,
+            text_hash: String::new(),
         }
     }
 

@@ -230,10 +230,13 @@ impl Running {
         }
     }
 
+    /// The transcripts and sidecars (not the versions kept beside them,
+    /// `.versions.json` and `.previous/`).
     fn transcript_files(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.dir.path().join("transcripts"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
             .collect();
         names.sort();
         names
@@ -267,7 +270,10 @@ async fn commands_are_registered_with_localisations() {
     let commands = fake.registered_guild_commands(fake.guild_id());
     let mut names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["ask", "help", "reindex", "speaker", "transcripts"]);
+    assert_eq!(
+        names,
+        ["ask", "help", "reindex", "remove", "speaker", "transcripts"]
+    );
 
     for c in &commands {
         let name = c["name"].as_str().unwrap();
@@ -317,6 +323,10 @@ async fn commands_are_registered_with_localisations() {
     // Manage Server (1 << 5): Discord hides /reindex from everybody else.
     assert_eq!(find("reindex")["default_member_permissions"], json!("32"));
     assert_eq!(option(find("reindex"), "file")["type"], json!(11));
+    // /remove is hidden the same way, and completes transcript ids.
+    assert_eq!(find("remove")["default_member_permissions"], json!("32"));
+    assert_eq!(option(find("remove"), "id")["autocomplete"], json!(true));
+    assert_eq!(option(find("remove"), "undo")["type"], json!(5));
     assert!(find("help")["default_member_permissions"].is_null());
 
     // /help and /transcripts.
@@ -715,6 +725,149 @@ async fn uploads_are_indexed_or_refused_with_the_reason() {
         logged.contains("indexed an uploaded transcript") && logged.contains("區塊鏈.txt"),
         "who reindexed what is logged"
     );
+    bot.shut_down().await;
+}
+
+/// A fixture of `tests/fixtures/transcripts/`.
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/transcripts")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// Issue 19 from a moderator's chair: a transcript in the `名字（角色）：`
+/// layout is uploaded and its guests answer; a corrected version replaces
+/// it; `/remove` takes it out of answers, pages and `/transcripts`, and is
+/// refused (privately) to a member who may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transcript_is_uploaded_corrected_and_removed() {
+    let bot = start().await;
+    let fake = bot.fake();
+    let moderator = Invoker::moderator(MODERATOR);
+    // The pages, served from the bot's own engine as `forumbot run` does.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let pages = tokio::spawn(forumbot::web::serve_on(
+        bot.engine.clone(),
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let page = |path: &str| {
+        let url = format!("{base}{path}");
+        async move {
+            let r = reqwest::get(&url).await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let upload = |text: &str| {
+        let file = fake.attachment("llm-panel.txt", text.as_bytes(), "text/plain");
+        fake.slash_command(
+            "reindex",
+            json!([opt::attachment("file", &file.id)]),
+            &moderator,
+        )
+        .with_attachment(&file)
+    };
+    let original = fixture("role-layout.txt");
+
+    // Uploaded with no sidecar: the guests are speakers, with their roles.
+    let a = bot.answer(&upload(&original)).await;
+    assert!(a.is_ephemeral());
+    let text = a.all_text();
+    assert!(text.contains("Transcript added"), "{text}");
+    assert!(text.contains("主持人 4、张伟 2、李娜 2"), "{text}");
+    let a = bot.ask("保险公司怎么用大模型?", &moderator).await;
+    assert_eq!(author(&a, 0), "李娜 · 平安保险科技总监", "{}", a.all_text());
+    assert!(
+        description(&a, 0).replace("**", "").contains("理赔和核保"),
+        "{}",
+        a.all_text()
+    );
+    assert_eq!(page("/t/llm-panel").await.0, 200);
+
+    // A corrected version (same file name) replaces it.
+    let corrected = original.replace("从三天缩短到几个小时", "从五天缩短到两个小时");
+    let a = bot.answer(&upload(&corrected)).await;
+    let text = a.all_text();
+    assert!(text.contains("Transcript replaced"), "{text}");
+    assert!(text.contains("version 2 replaced version 1"), "{text}");
+    let a = bot.ask("理赔时效缩短到多久?", &moderator).await;
+    let said = a.all_text();
+    assert!(said.contains("五天"), "{said}");
+    assert!(
+        !said.contains("三天"),
+        "the old text is still quoted: {said}"
+    );
+    let files = bot.transcript_files();
+    assert_eq!(
+        files.iter().filter(|f| f.ends_with(".txt")).count(),
+        2,
+        "{files:?}"
+    );
+
+    // Members without the permission are refused, privately, and nothing changes.
+    let generation = bot.engine.snapshot().generation.name.clone();
+    let a = bot
+        .answer(&fake.slash_command(
+            "remove",
+            opt::string("id", "llm-panel"),
+            &Invoker::member(MEMBER),
+        ))
+        .await;
+    assert_eq!(a.callback_type(), Some(callback::CHANNEL_MESSAGE));
+    assert!(a.is_ephemeral());
+    assert!(
+        a.all_text().contains("Only moderators can remove"),
+        "{}",
+        a.all_text()
+    );
+    assert_eq!(bot.engine.snapshot().generation.name, generation);
+    assert!(bot
+        .ask("保险公司怎么用大模型?", &moderator)
+        .await
+        .all_text()
+        .contains("李娜"));
+
+    // A moderator removes it: gone from answers, pages and /transcripts.
+    let built = fake.slash_command("remove", opt::string("id", "llm-panel"), &moderator);
+    let a = bot.answer(&built).await;
+    let deferral = fake.wait_for_callback(&built.id, DEFAULT_TIMEOUT).await;
+    assert_eq!(deferral.flags() & EPHEMERAL, EPHEMERAL);
+    assert!(a.is_ephemeral());
+    assert!(
+        a.all_text().contains("Transcript removed"),
+        "{}",
+        a.all_text()
+    );
+    let a = bot.ask("保险公司怎么用大模型?", &moderator).await;
+    assert!(!a.all_text().contains("李娜"), "{}", a.all_text());
+    assert!(!a.all_text().contains("理赔"), "{}", a.all_text());
+    assert_eq!(page("/t/llm-panel").await.0, 404);
+    let (_, list) = page("/").await;
+    assert!(!list.contains("/t/llm-panel"), "{list}");
+    let listed = bot
+        .answer(&fake.slash_command("transcripts", Value::Null, &moderator))
+        .await;
+    assert!(
+        !listed.all_text().contains("llm-panel"),
+        "{}",
+        listed.all_text()
+    );
+    assert!(
+        listed.all_text().contains(TRANSCRIPT),
+        "{}",
+        listed.all_text()
+    );
+    assert!(captured_logs().contains("removed a transcript"));
+
+    let _ = stop.send(());
+    pages.await.unwrap().unwrap();
     bot.shut_down().await;
 }
 

@@ -17,4 +17,5 @@ mod properties;
 mod semantic;
 mod summary;
 mod support;
+mod transcripts;
 mod web;
