@@ -16,6 +16,7 @@ use crate::memo::Memo;
 use crate::semantic::{vectors::Vectors, Semantic, SemanticOptions, Status};
 use crate::speakers::SpeakerDirectory;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -356,6 +357,7 @@ impl Engine {
     /// One-shot commands never start one.
     pub fn watch(self: &Arc<Self>, every: Duration) -> std::io::Result<Watcher> {
         let engine = Arc::downgrade(self);
+        let embedding = Arc::new(AtomicBool::new(false));
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("forumbot-refresh".into())
@@ -371,8 +373,23 @@ impl Engine {
                 if let Err(e) = engine.refresh() {
                     tracing::warn!(error = %e, "could not open the new generation; keeping the old");
                 }
-                if let Err(e) = engine.complete_semantic(usize::MAX, &|_| {}) {
-                    tracing::warn!(error = %e, "could not embed the passages; answering by words");
+                // Embedding a new generation can take minutes: it runs on
+                // a thread of its own, never joined, so neither refreshes
+                // nor shutdown wait for it (vectors.bin is written whole or
+                // not at all).
+                if engine.needs_vectors() && !embedding.swap(true, Ordering::SeqCst) {
+                    let (serving, busy) = (engine.clone(), embedding.clone());
+                    let spawned = std::thread::Builder::new()
+                        .name("forumbot-embed".into())
+                        .spawn(move || {
+                            if let Err(e) = serving.complete_semantic(usize::MAX, &|_| {}) {
+                                tracing::warn!(error = %e, "could not embed the passages; answering by words");
+                            }
+                            busy.store(false, Ordering::SeqCst);
+                        });
+                    if spawned.is_err() {
+                        embedding.store(false, Ordering::SeqCst);
+                    }
                 }
             })?;
         Ok(Watcher {
@@ -389,6 +406,15 @@ impl Engine {
     /// What the semantic part of the served generation is doing.
     pub fn semantic_status(&self) -> Status {
         self.snapshot().semantic_status()
+    }
+
+    /// Whether the served generation lacks vectors, and the model is not
+    /// known to be unavailable (finding out, which may fetch it, is left to
+    /// the embedding thread).
+    fn needs_vectors(&self) -> bool {
+        self.opts.semantic.enabled
+            && self.snapshot().vectors().is_none()
+            && !self.semantic.known_unavailable()
     }
 
     /// Gives the served generation its vectors when it has none: read from

@@ -131,6 +131,12 @@ impl Semantic {
             .clone()
     }
 
+    /// Whether looking for the model already failed (it is not looked for
+    /// again in this process).
+    pub fn known_unavailable(&self) -> bool {
+        matches!(self.model.get(), Some(Err(_)))
+    }
+
     /// The status of a generation with or without its vectors.
     pub fn status(&self, vectors: Option<&Vectors>, passages: usize) -> Status {
         if !self.opts.enabled {

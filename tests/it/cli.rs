@@ -248,6 +248,8 @@ fn a_settings_file_with_an_unknown_key_is_refused_with_the_key_named() {
     let settings = data.path().join("bad.toml");
     std::fs::write(&settings, "[search]\ndefault_limt = 5\n").unwrap();
     let out = Command::new(BIN)
+        // Meaning is tested in tests/it/semantic.rs, not in every process.
+        .env("FORUMBOT__SEMANTIC__ENABLED", "false")
         .arg("--config")
         .arg(&settings)
         .arg("--data")
@@ -290,6 +292,8 @@ fn log_lines_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
     assert!(forumbot(data.path(), &["index"]).status.success());
     std::fs::write(data.path().join("transcripts/broken.txt"), b"\xff\xfe").unwrap();
     let out = Command::new(BIN)
+        // Meaning is tested in tests/it/semantic.rs, not in every process.
+        .env("FORUMBOT__SEMANTIC__ENABLED", "false")
         .arg("--data")
         .arg(data.path())
         .args(["ask", "念力"])
@@ -470,6 +474,8 @@ fn an_index_build_killed_at_any_moment_leaves_a_working_index() {
     for percent in [2u64, 10, 25, 45, 65, 80, 90, 95, 98, 100] {
         let delay_ms = full * percent / 100;
         let mut child = Command::new(BIN)
+            // Meaning is tested in tests/it/semantic.rs, not in every process.
+            .env("FORUMBOT__SEMANTIC__ENABLED", "false")
             .arg("--data")
             .arg(data.path())
             .arg("index")
@@ -553,6 +559,8 @@ fn four_asks_after_a_change_rebuild_once() {
     let children: Vec<_> = (0..4)
         .map(|_| {
             Command::new(BIN)
+                // Meaning is tested in tests/it/semantic.rs, not in every process.
+                .env("FORUMBOT__SEMANTIC__ENABLED", "false")
                 .arg("--data")
                 .arg(data.path())
                 .args(["ask", "--json", "量子計算"])
@@ -627,6 +635,8 @@ fn sigterm_stops_the_page_server_despite_half_open_connections() {
     assert!(forumbot(data.path(), &["index"]).status.success());
     let listen = format!("127.0.0.1:{}", support::free_port());
     let mut server = Command::new(BIN)
+        // Meaning is tested in tests/it/semantic.rs, not in every process.
+        .env("FORUMBOT__SEMANTIC__ENABLED", "false")
         .arg("--data")
         .arg(data.path())
         .arg("web")
@@ -712,6 +722,8 @@ fn ask_into_a_closed_pipe_ends_quietly() {
         &["transcripts"],
     ] {
         let mut child = Command::new(BIN)
+            // Meaning is tested in tests/it/semantic.rs, not in every process.
+            .env("FORUMBOT__SEMANTIC__ENABLED", "false")
             .arg("--data")
             .arg(data.path())
             .args(args)

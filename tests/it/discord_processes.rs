@@ -41,6 +41,8 @@ impl Drop for Bot {
 fn spawn(data: &Path, api_base: &str, token: &str, shards: &str, web: bool) -> Bot {
     let listen = format!("127.0.0.1:{}", free_port());
     let mut child = Command::new(BIN)
+        // Meaning is tested in tests/it/semantic.rs, not in every process.
+        .env("FORUMBOT__SEMANTIC__ENABLED", "false")
         .args(["--data", data.to_str().unwrap(), "run"])
         .current_dir(data)
         .env_clear()
@@ -382,6 +384,8 @@ async fn a_refused_token_ends_the_bot_instead_of_retrying() {
 fn a_bad_shard_range_is_refused_before_anything_starts() {
     let dir = support::bundled_data();
     let out = Command::new(BIN)
+        // Meaning is tested in tests/it/semantic.rs, not in every process.
+        .env("FORUMBOT__SEMANTIC__ENABLED", "false")
         .args(["--data", dir.path().to_str().unwrap(), "run"])
         .current_dir(dir.path())
         .env("FORUMBOT__DISCORD__TOKEN", "token-a")
