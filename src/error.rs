@@ -52,7 +52,7 @@ pub const HINT_UPLOAD: &str =
     "沒有任何變更,原來的逐字稿照常回答。Nothing was changed: fix the file and upload it again.";
 /// Shown after an upload of a transcript that is already indexed as it is.
 pub const HINT_DUPLICATE: &str =
-    "沒有任何變更:這份逐字稿已經收錄,內容相同。Nothing was changed: this transcript is already indexed with the same text.";
+    "沒有任何變更:這份逐字稿已經收錄,內容相同,不必再上傳。Nothing was changed: this transcript is already indexed with the same text; no need to upload it again.";
 /// Shown after a removal (or undo) that could not be done.
 pub const HINT_REMOVE: &str =
     "沒有任何變更;/transcripts 列出每份逐字稿的 id。Nothing was changed; /transcripts lists every transcript's id.";

@@ -273,8 +273,11 @@ fn question() -> impl Strategy<Value = String> {
     prop_oneof![1 => "\\PC{0,60}", 3 => excerpt]
 }
 
-/// Hostile transcripts and sidecars mostly parse (measured: 90 %; floor
-/// 70 %);
+/// Hostile transcripts and sidecars often parse (measured: 90 % before
+/// speaker lines became checked claims, 34 % since: a generated sidecar
+/// often lists a speaker who never speaks, or leaves a speaker-like line
+/// unlisted, and such a file is now refused; floor 25 %, still far above
+/// what a generator of only unparsable input gives);
 /// what parses has turns, no control character in a title, name, role or
 /// passage, no invisible character in a name, no URL scheme taken for a
 /// name, and passages within the length limit that stand verbatim in the
@@ -286,7 +289,7 @@ fn parser_fuzz_most_hostile_transcripts_parse_into_clean_verbatim_passages() {
         config(FUZZ_CASES),
         cases,
         "hostile transcripts that parse",
-        0.7,
+        0.25,
         |(text, sidecar)| {
             let parsed =
                 transcript::parse(Path::new("f.txt"), "f", text.as_bytes(), sidecar.as_deref());
