@@ -317,29 +317,6 @@ pub async fn reindex(
     send(ctx, &r).await
 }
 
-/// Transcript ids (and titles) matching what was typed.
-async fn complete_transcript_id(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
-    let loaded = ctx.data().engine.snapshot();
-    let typed = crate::text::fold_str(partial.trim());
-    let choices = loaded
-        .generation
-        .catalog
-        .transcripts
-        .iter()
-        .filter(|t| {
-            typed.is_empty()
-                || crate::text::fold_str(&t.meta.id).contains(&typed)
-                || crate::text::fold_str(&t.meta.title).contains(&typed)
-        })
-        .take(25)
-        .map(|t| {
-            let label = format!("{} · {} · v{}", t.meta.id, t.meta.title, t.version);
-            AutocompleteChoice::new(truncate(&label, 100), truncate(&t.meta.id, 100))
-        })
-        .collect();
-    CreateAutocompleteResponse::new().set_choices(choices)
-}
-
 // Moderators only, as /reindex: [`app::remove`].
 /// Described by [`app::COMMANDS`].
 #[poise::command(
@@ -353,7 +330,7 @@ pub async fn remove(
     #[description = "The transcript's id (/transcripts lists them)"]
     #[description_localized("zh-TW", "逐字稿的 id(/transcripts 會列出)")]
     #[description_localized("zh-CN", "逐字稿的 id(/transcripts 会列出)")]
-    #[autocomplete = "complete_transcript_id"]
+    #[autocomplete = "complete_transcript"]
     id: String,
     #[description = "Undo its last change instead: the version before comes back"]
     #[description_localized("zh-TW", "改為復原上一次的變更:換回先前的版本")]

@@ -235,17 +235,24 @@ pub(super) fn gather(
     Ok(out)
 }
 
-/// The vector row (`ord`) of each document.
+/// The vector row (`ord`) of each document, opening each segment's `ord`
+/// column once.
 fn ord_rows(
     searcher: &Searcher,
     addrs: impl Iterator<Item = DocAddress>,
 ) -> Result<std::collections::HashMap<DocAddress, usize>, AskError> {
+    let mut columns = std::collections::HashMap::new();
     let mut out = std::collections::HashMap::new();
     for a in addrs {
-        let column = searcher
-            .segment_reader(a.segment_ord)
-            .fast_fields()
-            .u64("ord")?;
+        let column = match columns.entry(a.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                searcher
+                    .segment_reader(a.segment_ord)
+                    .fast_fields()
+                    .u64("ord")?,
+            ),
+        };
         if let Some(ord) = column.first(a.doc_id) {
             out.insert(a, ord as usize);
         }

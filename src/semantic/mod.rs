@@ -200,7 +200,7 @@ impl Semantic {
         }
         let keys: Vec<u64> = texts.iter().map(|t| key_of(t)).collect();
         let missing: Vec<usize> = (0..texts.len())
-            .filter(|&i| !reuse.take_into(keys[i], &mut Vectors::default()))
+            .filter(|&i| !reuse.contains(keys[i]))
             .collect();
         if missing.len() > allow {
             return Ok(None);

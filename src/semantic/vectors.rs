@@ -264,6 +264,11 @@ impl Reuse {
         self.by_key.is_empty()
     }
 
+    /// Whether the vector of `key` is known.
+    pub fn contains(&self, key: u64) -> bool {
+        self.by_key.contains_key(&key)
+    }
+
     /// Copies the vector of `key` into `out`, if known.
     pub fn take_into(&self, key: u64, out: &mut Vectors) -> bool {
         match self.by_key.get(&key) {
